@@ -1,0 +1,104 @@
+// Builds the CLI11 parser from the command table, runs the chosen command,
+// and turns portico::Error into a message and an exit code. Nothing else.
+#include <CLI/CLI.hpp>
+#include <cstdlib>
+#include <iostream>
+
+#include "commands.hpp"
+#include "portico/version.hpp"
+#include "terminal.hpp"
+#include "util/error.hpp"
+
+using portico::ExitCode;
+namespace cli = portico::cli;
+
+namespace {
+
+std::string describe(const cli::CommandSpec& c) {
+  std::string d = "Examples:\n";
+  for (auto e : c.examples) d += "  " + std::string(e) + "\n";
+  d += "\n" + std::string(c.summary);
+  return d;
+}
+
+void add_flag(CLI::App& app, const cli::FlagSpec& f, cli::Invocation& inv) {
+  std::string names = "--" + std::string(f.name);
+  if (f.short_name) names = std::string("-") + f.short_name + "," + names;
+  if (f.value_name.empty()) {
+    app.add_flag_callback(names, [&inv, key = std::string(f.name)] { inv.flags[key] = true; },
+                          std::string(f.help));
+    return;
+  }
+  auto& store = inv.values[std::string(f.name)];
+  auto* opt = app.add_option(names, store, std::string(f.help))->type_name(std::string(f.value_name));
+  // One value per occurrence: `--format json x.yaml` leaves x.yaml to PATH.
+  opt->allow_extra_args(false);
+  if (!f.repeatable) opt->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+  if (!f.default_value.empty()) opt->default_str(std::string(f.default_value));
+  if (!f.env.empty()) opt->envname(std::string(f.env));
+  if (f.kind == cli::ValueKind::Choice) {
+    std::vector<std::string> choices(f.choices.begin(), f.choices.end());
+    opt->check(CLI::IsMember(choices));
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  cli::Invocation inv;
+  CLI::App app{"portico: validate, deploy and probe APIs with failover endpoints on WSO2 Choreo Connect"};
+  app.name("portico");
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("portico ") + PORTICO_VERSION);
+  app.footer(std::string("\n") + std::string(cli::exit_code_table()) +
+             "\nRun 'portico COMMAND --help' for a command's flags and examples.");
+  std::string examples = "Examples:\n";
+  for (const auto& c : cli::commands())
+    if (!c.examples.empty()) examples += "  " + std::string(c.examples.front()) + "\n";
+  app.description(examples + "\n" + app.get_description());
+
+  for (const auto& f : cli::global_flags()) add_flag(app, f, inv);
+
+  const cli::CommandSpec* chosen = nullptr;
+  for (const auto& c : cli::commands()) {
+    CLI::App* sub = app.add_subcommand(std::string(c.name), describe(c));
+    sub->fallthrough();
+    for (const auto& p : c.positionals) {
+      auto& store = inv.values[std::string(p.name)];
+      auto* opt = sub->add_option(std::string(p.name), store, std::string(p.help));
+      if (!p.repeatable) opt->expected(1);
+    }
+    for (const auto& f : c.flags) add_flag(*sub, f, inv);
+    sub->callback([&chosen, &c] { chosen = &c; });
+  }
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "portico: error: " << e.what() << "\n";
+    std::cerr << "Run 'portico --help' for usage.\n";
+    return static_cast<int>(ExitCode::Usage);
+  }
+  inv.config_dir = inv.get("config-dir");
+  inv.no_color = inv.flag("no-color");
+  inv.quiet = inv.flag("quiet");
+  inv.verbose = inv.flag("verbose");
+  if (!chosen) return static_cast<int>(ExitCode::Usage);
+  try {
+    return chosen->run(inv);
+  } catch (const portico::Error& e) {
+    std::cerr << "portico: error: " << e.what() << "\n";
+    if (!e.hint().empty()) std::cerr << "  hint: " << e.hint() << "\n";
+    return static_cast<int>(e.code());
+  } catch (const std::exception& e) {
+    std::cerr << "portico: internal error: " << e.what() << "\n"
+              << "  please report this, with the command that caused it\n";
+    return static_cast<int>(ExitCode::Input);
+  }
+}

@@ -1,0 +1,9 @@
+// Internal to report/: one factory per format file.
+#pragma once
+
+#include "report/reporter.hpp"
+
+namespace portico::report {
+std::unique_ptr<Reporter> make_human_reporter(const Style& style);
+std::unique_ptr<Reporter> make_json_reporter();
+}  // namespace portico::report
