@@ -43,6 +43,10 @@ bool segments_are_prefixes(std::string_view key, std::string_view known) {
 
 // The known extension `key` is a misspelling of, or empty.
 std::string_view near_known(std::string_view key) {
+  // Most keys of a large document are not extensions: reject them cheaply.
+  if (key.size() < 6 || (key[0] != 'x' && key[0] != 'X') || (key[1] != '-' && key[1] != '_') ||
+      (key[2] != 'w' && key[2] != 'W'))
+    return {};
   for (auto k : kKnown)
     if (k == key) return {};
   std::string n = normalise(key);
