@@ -6,4 +6,14 @@
 namespace portico::cli {
 int run_validate(const Invocation& inv);
 int run_version(const Invocation& inv);
+int run_gateway(const Invocation& inv);
+int run_init(const Invocation& inv);
+int run_deploy(const Invocation& inv);
+int run_list(const Invocation& inv);
+int run_undeploy(const Invocation& inv);
+int run_env_add(const Invocation& inv);
+int run_env_list(const Invocation& inv);
+int run_env_remove(const Invocation& inv);
+int run_login(const Invocation& inv);
+int run_logout(const Invocation& inv);
 }  // namespace portico::cli

@@ -61,12 +61,29 @@ int main(int argc, char** argv) {
 
   const cli::CommandSpec* chosen = nullptr;
   for (const auto& c : cli::commands()) {
-    CLI::App* sub = app.add_subcommand(std::string(c.name), describe(c));
+    // "env add" is the subcommand "add" of "env".
+    CLI::App* parent = &app;
+    std::string name(c.name);
+    if (auto sp = name.find(' '); sp != std::string::npos) {
+      std::string group = name.substr(0, sp);
+      name = name.substr(sp + 1);
+      CLI::App* g = nullptr;
+      try {
+        g = app.get_subcommand(group);
+      } catch (const CLI::OptionNotFound&) {
+        g = app.add_subcommand(group, "Named adapters: add, list, remove");
+        g->require_subcommand(1);
+        g->fallthrough();
+      }
+      parent = g;
+    }
+    CLI::App* sub = parent->add_subcommand(name, describe(c));
     sub->fallthrough();
     for (const auto& p : c.positionals) {
       auto& store = inv.values[std::string(p.name)];
       auto* opt = sub->add_option(std::string(p.name), store, std::string(p.help));
       if (!p.repeatable) opt->expected(1);
+      if (p.default_value.empty() && !p.repeatable) opt->required();
     }
     for (const auto& f : c.flags) add_flag(*sub, f, inv);
     sub->callback([&chosen, &c] { chosen = &c; });

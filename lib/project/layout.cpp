@@ -35,7 +35,7 @@ Layout scan(const fs::path& dir) {
   if (ec) throw Error(ExitCode::Input, "cannot read directory " + dir.string() + ": " + ec.message());
   for (; it != end; it.increment(ec)) {
     if (ec) throw Error(ExitCode::Input, "cannot read directory " + dir.string() + ": " + ec.message());
-    std::string rel = fs::relative(it->path(), dir, ec).generic_string();
+    std::string rel = it->path().lexically_relative(dir).generic_string();
     if (!is_archivable(rel)) {
       if (it->is_directory(ec) && !it->is_symlink(ec)) it.disable_recursion_pending();
       continue;

@@ -12,6 +12,9 @@ struct RuleInfo {
   std::string_view id;
   Severity severity;  // default severity
   std::string_view summary;  // one line: what it checks
+  // The adapter refuses a deploy (500) over an error of this rule; other
+  // errors are accepted and then routed differently or dropped.
+  bool adapter_rejects = false;
 };
 
 std::span<const RuleInfo> catalog();

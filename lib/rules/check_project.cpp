@@ -20,7 +20,7 @@ void file_finding(std::vector<Finding>& out, std::string_view rule, std::string 
   out.push_back(std::move(f));
 }
 
-void check_api_yaml(const Context& c, const project::ApiYaml& m, const doc::Document* definition) {
+void check_api_yaml_fields(const Context& c, const project::ApiYaml& m, const doc::Document* definition) {
   const doc::Document& d = m.doc();
   auto emit = [&](std::string_view rule, const doc::Node* at, std::string msg, std::string hint = {}) {
     c.emit(rule, at, doc::pointer_of(d.root, at), std::move(msg), std::move(hint), &d);
@@ -107,12 +107,19 @@ std::vector<Finding> check_project(const project::Layout& layout, const std::str
                  "stray file: " + s.reason,
                  s.path == "." ? "rename the directory" : "remove or rename it, or move it out of the project");
   if (meta) {
-    doc::Document empty;
-    const doc::Document& base = definition ? *definition : empty;
-    endpoints::Resolution none;
-    Context c{base, meta, none, out};
-    check_api_yaml(c, *meta, definition);
+    auto more = check_api_yaml(*meta, definition);
+    out.insert(out.end(), more.begin(), more.end());
   }
+  return out;
+}
+
+std::vector<Finding> check_api_yaml(const project::ApiYaml& meta, const doc::Document* definition) {
+  std::vector<Finding> out;
+  doc::Document empty;
+  const doc::Document& base = definition ? *definition : empty;
+  endpoints::Resolution none;
+  Context c{base, &meta, none, out};
+  check_api_yaml_fields(c, meta, definition);
   return out;
 }
 

@@ -23,6 +23,10 @@ std::vector<Finding> check_definition(const doc::Document& definition,
 std::vector<Finding> check_project(const project::Layout& layout, const std::string& prefix,
                                    const project::ApiYaml* meta, const doc::Document* definition);
 
+// The api.yaml checks alone (project-api-yaml-invalid, project-name-mismatch,
+// URL rules on endpointConfig), for projects that are not directories.
+std::vector<Finding> check_api_yaml(const project::ApiYaml& meta, const doc::Document* definition);
+
 struct Options {
   std::set<std::string> disabled;  // rule ids switched off
   doc::Limits limits;

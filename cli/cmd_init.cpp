@@ -1,0 +1,129 @@
+#include <algorithm>
+#include <filesystem>
+#include <iostream>
+
+#include "handlers.hpp"
+#include "net/http.hpp"
+#include "project/generate.hpp"
+#include "report/reporter.hpp"
+#include "rules/validate.hpp"
+#include "terminal.hpp"
+#include "util/error.hpp"
+#include "util/file.hpp"
+
+namespace fs = std::filesystem;
+
+namespace portico::cli {
+
+namespace {
+
+constexpr std::size_t kMaxDownload = 32u << 20;
+
+std::string download(const std::string& url) {
+  if (url.rfind("https://", 0) != 0)
+    throw Error(ExitCode::Usage, "--oas: only https:// URLs are downloaded (TLS verified)", "or download it yourself and pass the file");
+  auto transport = net::make_curl_transport();
+  net::HttpRequest req;
+  req.url = url;
+  req.timeout_ms = 60000;
+  req.max_response_bytes = kMaxDownload;
+  try {
+    net::HttpResponse res = transport->send(req);
+    if (res.status != 200)
+      throw Error(ExitCode::Network, "--oas: " + url + " answered HTTP " + std::to_string(res.status));
+    return res.body;
+  } catch (const net::TransportError& e) {
+    throw Error(ExitCode::Network, "--oas: cannot download " + url + ": " + e.what());
+  }
+}
+
+bool empty_dir(const fs::path& d) {
+  std::error_code ec;
+  return fs::is_directory(d, ec) && fs::directory_iterator(d, ec) == fs::directory_iterator();
+}
+
+}  // namespace
+
+void print_findings(const rules::Result& r, std::ostream& out);
+
+int run_init(const Invocation& inv) {
+  fs::path dir = inv.get("DIR");
+  std::string oas = inv.get("oas");
+  std::string source, display;
+  if (oas.empty()) {
+    source = project::starter_definition();
+    display = "starter definition";
+  } else if (oas.rfind("https://", 0) == 0 || oas.rfind("http://", 0) == 0) {
+    source = download(oas);
+    display = oas;
+  } else {
+    source = file::read(oas, 64u << 20);
+    display = oas;
+  }
+
+  // Validate first: nothing is written for a definition with errors.
+  auto d = std::make_shared<doc::Document>(doc::parse(display, source));
+  rules::Result r;
+  r.findings = rules::check_definition(*d);
+  r.documents.push_back(d);
+  r.files = 1;
+  bool errors = std::any_of(r.findings.begin(), r.findings.end(), [](const Finding& f) { return f.severity == Severity::Error; });
+  if (!r.findings.empty()) print_findings(r, std::cerr);
+  if (errors) {
+    std::cerr << "portico: init stopped: the definition has errors; nothing was written\n";
+    return static_cast<int>(ExitCode::Findings);
+  }
+
+  std::error_code ec;
+  bool existed = fs::exists(dir, ec);
+  if (existed && !fs::is_directory(dir, ec))
+    throw Error(ExitCode::Input, dir.string() + " exists and is not a directory");
+  if (existed && !empty_dir(dir) && !inv.flag("force"))
+    throw Error(ExitCode::Input, dir.string() + " is not empty",
+                "pass --force to overwrite the files init generates (nothing else is touched or deleted)");
+
+  project::Generated g = project::generate_project(*d);
+  // A new directory is built beside its final place and renamed into it, so a
+  // failure leaves nothing half-written; an existing one gets each file
+  // replaced atomically and keeps everything else.
+  fs::path work = dir;
+  if (!existed) {
+    fs::create_directories(dir.parent_path().empty() ? fs::path(".") : dir.parent_path(), ec);
+    work = dir.parent_path() / ("." + dir.filename().string() + ".portico-init");
+    fs::remove_all(work, ec);
+  }
+  try {
+    for (const auto& f : g.files) {
+      fs::path p = work / f.path;
+      if (!f.path.empty() && f.path.back() == '/') {
+        fs::create_directories(p, ec);
+        continue;
+      }
+      fs::create_directories(p.parent_path(), ec);
+      file::write_atomic(p, f.content);
+    }
+    if (!existed) {
+      fs::rename(work, dir, ec);
+      if (ec) throw Error(ExitCode::Input, "cannot create " + dir.string() + ": " + ec.message());
+    }
+  } catch (...) {
+    if (!existed) fs::remove_all(work, ec);
+    throw;
+  }
+  if (!inv.quiet) {
+    std::cerr << "portico: created " << g.name << " " << g.version << " in " << dir.string() << ":";
+    for (const auto& f : g.files) std::cerr << " " << f.path;
+    std::cerr << "\nnext: portico validate " << dir.string() << " && portico deploy " << dir.string() << " -e ENV\n";
+  }
+  return 0;
+}
+
+void print_findings(const rules::Result& r, std::ostream& out) {
+  report::Style style;
+  style.excerpts = is_terminal(stderr);
+  style.color = use_color(stderr, false);
+  report::ValidationReport rep{r.findings, r.documents, r.files, true};
+  report::make_reporter("human", style)->write(rep, out);
+}
+
+}  // namespace portico::cli

@@ -1,0 +1,60 @@
+#include "archive/zip_reader.hpp"
+
+#include <zip.h>
+
+#include <memory>
+
+#include "util/error.hpp"
+
+namespace portico::archive {
+
+namespace {
+[[noreturn]] void bad(const std::string& why) { throw Error(ExitCode::Input, "not a valid zip archive: " + why); }
+}  // namespace
+
+std::vector<ZipEntry> read_zip(std::string_view bytes, const ZipLimits& limits) {
+  // The smallest zip is its 22-byte end record; libzip would take less as empty.
+  if (bytes.size() < 22) bad(bytes.empty() ? "it is empty" : "it is too short");
+  zip_error_t err;
+  zip_error_init(&err);
+  zip_source_t* src = zip_source_buffer_create(bytes.data(), bytes.size(), 0, &err);
+  if (!src) bad(zip_error_strerror(&err));
+  zip_t* za = zip_open_from_source(src, ZIP_RDONLY | ZIP_CHECKCONS, &err);
+  if (!za) {
+    std::string why = zip_error_strerror(&err);
+    zip_source_free(src);
+    zip_error_fini(&err);
+    bad(why);
+  }
+  std::unique_ptr<zip_t, decltype(&zip_discard)> guard(za, zip_discard);
+  zip_int64_t n = zip_get_num_entries(za, 0);
+  if (n < 0 || static_cast<std::size_t>(n) > limits.max_entries)
+    bad("more than " + std::to_string(limits.max_entries) + " entries");
+  std::vector<ZipEntry> out;
+  std::uint64_t total = 0;
+  for (zip_uint64_t i = 0; i < static_cast<zip_uint64_t>(n); ++i) {
+    zip_stat_t st;
+    if (zip_stat_index(za, i, 0, &st) != 0) bad(zip_strerror(za));
+    ZipEntry e;
+    e.name = st.name ? st.name : "";
+    e.directory = !e.name.empty() && e.name.back() == '/';
+    if (!e.directory) {
+      if (st.size > limits.max_entry_bytes) bad("entry " + e.name + " is larger than the limit");
+      total += st.size;
+      if (total > limits.max_total_bytes) bad("the entries add up to more than the limit");
+      std::unique_ptr<zip_file_t, decltype(&zip_fclose)> f(zip_fopen_index(za, i, 0), zip_fclose);
+      if (!f) bad("cannot open entry " + e.name + ": " + zip_strerror(za));
+      e.data.resize(st.size);
+      zip_int64_t got = 0;
+      while (static_cast<zip_uint64_t>(got) < st.size) {
+        zip_int64_t r = zip_fread(f.get(), e.data.data() + got, st.size - static_cast<zip_uint64_t>(got));
+        if (r <= 0) bad("cannot read entry " + e.name);
+        got += r;
+      }
+    }
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+}  // namespace portico::archive

@@ -1,0 +1,28 @@
+// Reading a zip archive held in memory (libzip), bounded: a zip bomb or a
+// huge entry count stops with an error instead of exhausting memory.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace portico::archive {
+
+struct ZipLimits {
+  std::size_t max_entries = 10000;
+  std::uint64_t max_entry_bytes = 64ull << 20;
+  std::uint64_t max_total_bytes = 256ull << 20;
+};
+
+struct ZipEntry {
+  std::string name;  // as stored, '/' separators
+  bool directory = false;
+  std::string data;  // empty for directories
+};
+
+// Entries in archive order. Throws Error(Input) when `bytes` is not a zip,
+// is damaged, or exceeds the limits.
+std::vector<ZipEntry> read_zip(std::string_view bytes, const ZipLimits& limits = {});
+
+}  // namespace portico::archive

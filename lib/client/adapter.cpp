@@ -1,0 +1,250 @@
+#include "client/adapter.hpp"
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <thread>
+
+#include "util/base64.hpp"
+#include "util/error.hpp"
+
+namespace portico::client {
+
+namespace {
+
+bool retryable_status(long s) { return s == 502 || s == 503 || s == 504; }
+
+std::string body_message(const std::string& body) {
+  auto j = nlohmann::json::parse(body, nullptr, false);
+  if (j.is_object() && j.contains("message") && j["message"].is_string()) return j["message"];
+  return body.size() > 500 ? body.substr(0, 500) + "..." : body;
+}
+
+std::string describe_failure(const net::TransportError& e) {
+  switch (e.failure) {
+    case net::Failure::Resolve: return "cannot resolve the adapter's host";
+    case net::Failure::Connect: return "cannot connect to the adapter";
+    case net::Failure::Tls: return "TLS failed";
+    case net::Failure::Timeout: return "the adapter did not answer in time";
+    case net::Failure::Reset: return "the connection was reset";
+    case net::Failure::TooLarge: return "the adapter's answer was too large";
+    case net::Failure::Other: break;
+  }
+  return "the request failed";
+}
+
+}  // namespace
+
+std::string query_string(const std::vector<std::pair<std::string, std::string>>& params) {
+  std::string out;
+  for (const auto& [k, v] : params) {
+    out += out.empty() ? "?" : "&";
+    out += k + "=";
+    for (unsigned char c : v) {
+      if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+        out += static_cast<char>(c);
+      } else {
+        char buf[4];
+        std::snprintf(buf, sizeof buf, "%%%02X", c);
+        out += buf;
+      }
+    }
+  }
+  return out;
+}
+
+long long token_expiry(const std::string& jwt) {
+  auto d1 = jwt.find('.');
+  auto d2 = d1 == std::string::npos ? d1 : jwt.find('.', d1 + 1);
+  if (d2 == std::string::npos) return 0;
+  auto payload = base64::decode(std::string_view(jwt).substr(d1 + 1, d2 - d1 - 1));
+  if (!payload) return 0;
+  auto j = nlohmann::json::parse(*payload, nullptr, false);
+  return j.is_object() && j.contains("exp") && j["exp"].is_number() ? j["exp"].get<long long>() : 0;
+}
+
+AdapterClient::AdapterClient(net::Transport& transport, Target target, Auth auth, Options options)
+    : transport_(transport), target_(std::move(target)), auth_(std::move(auth)), options_(std::move(options)) {
+  if (!options_.sleep_ms) options_.sleep_ms = [](long ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); };
+}
+
+void AdapterClient::add_auth(net::HttpRequest& req) const {
+  if (!auth_.token.empty())
+    req.headers.emplace_back("Authorization", "Bearer " + auth_.token);
+  else if (!auth_.username.empty())
+    req.headers.emplace_back("Authorization", "Basic " + base64::encode(auth_.username + ":" + auth_.password));
+}
+
+net::HttpResponse AdapterClient::send(net::HttpRequest req, bool authenticated, bool* ambiguous) {
+  req.ca_file = target_.ca_file;
+  req.insecure = target_.insecure;
+  req.connect_timeout_ms = options_.connect_timeout_ms;
+  req.timeout_ms = options_.timeout_ms;
+  std::mt19937 rng(std::random_device{}());
+  bool renewed = false;
+  for (int attempt = 0;; ++attempt) {
+    net::HttpRequest r = req;
+    if (authenticated) add_auth(r);
+    std::string why;
+    try {
+      net::HttpResponse res = transport_.send(r);
+      if (res.status == 401 && authenticated && !auth_.token.empty() && !renewed && auth_.renewal_credentials) {
+        if (auto creds = auth_.renewal_credentials()) {
+          renewed = true;
+          if (options_.notice) options_.notice("the token was refused (expired?): getting a new one");
+          Token t = login(creds->first, creds->second);
+          auth_.token = t.token;
+          if (auth_.on_renewed) auth_.on_renewed(t.token, t.expires);
+          --attempt;
+          continue;
+        }
+      }
+      if (!retryable_status(res.status)) return res;
+      why = "HTTP " + std::to_string(res.status);
+      if (attempt >= options_.retries) return res;
+    } catch (const net::TransportError& e) {
+      bool retry = e.failure == net::Failure::Connect || e.failure == net::Failure::Reset;
+      if (e.ambiguous() && ambiguous) *ambiguous = true;
+      if (!retry || attempt >= options_.retries) {
+        std::string hint;
+        if (e.failure == net::Failure::Tls)
+          hint = "pass the adapter's CA with --ca-cert (or 'portico env add ... --ca-cert FILE'); "
+                 "--insecure skips verification, for development only";
+        else if (e.failure == net::Failure::Timeout)
+          hint = "check that the adapter is up, or raise --timeout";
+        else
+          hint = "check the adapter URL and that the adapter is running";
+        throw Error(ExitCode::Network,
+                    describe_failure(e) + " at " + target_.base_url + " (" + target_.label + "): " + e.what(), hint);
+      }
+      why = describe_failure(e);
+    }
+    long base = 500L << attempt;
+    std::uniform_int_distribution<long> jitter(base / 2, base + base / 2);
+    long delay = jitter(rng);
+    if (options_.notice)
+      options_.notice(why + "; retrying in " + std::to_string(delay) + " ms (" + std::to_string(attempt + 1) + "/" +
+                      std::to_string(options_.retries) + ")");
+    options_.sleep_ms(delay);
+  }
+}
+
+void AdapterClient::fail_status(const net::HttpResponse& res, const std::string& action) const {
+  std::string msg = body_message(res.body);
+  std::string where = " (" + target_.label + ")";
+  switch (res.status) {
+    case 401:
+    case 403:
+      throw Error(ExitCode::Auth,
+                  action + " failed: the adapter refused the credentials" + where + (msg.empty() ? "" : ": " + msg),
+                  "run 'portico login ENV', or set PORTICO_USERNAME and PORTICO_PASSWORD");
+    case 500:
+      if (msg.empty())
+        throw Error(ExitCode::Refused, action + " failed: the adapter answered 500 with no reason" + where,
+                    "run 'portico validate' on the project, and read the adapter's log");
+      throw Error(ExitCode::Refused, action + " failed: the adapter rejected it" + where + ": " + msg);
+    case 502:
+    case 503:
+    case 504:
+      throw Error(ExitCode::Network, action + " failed: the adapter answered " + std::to_string(res.status) +
+                                         " after retries" + where + (msg.empty() ? "" : ": " + msg));
+    default:
+      throw Error(ExitCode::Refused, action + " failed: the adapter answered " + std::to_string(res.status) + where +
+                                         (msg.empty() ? "" : ": " + msg));
+  }
+}
+
+Token AdapterClient::login(const std::string& username, const std::string& password) {
+  net::HttpRequest req;
+  req.method = "POST";
+  req.url = target_.base_url + "/oauth2/token";
+  req.headers.emplace_back("Content-Type", "application/json");
+  req.body = nlohmann::json{{"username", username}, {"password", password}}.dump();
+  net::HttpResponse res = send(req, false);
+  if (res.status != 200) fail_status(res, "login");
+  auto j = nlohmann::json::parse(res.body, nullptr, false);
+  if (!j.is_object() || !j.contains("accessToken") || !j["accessToken"].is_string())
+    throw Error(ExitCode::Refused, "login failed: the adapter's answer has no accessToken");
+  Token t{j["accessToken"], 0};
+  t.expires = token_expiry(t.token);
+  return t;
+}
+
+void AdapterClient::deploy(const std::string& zip_path, bool override, const std::string& name,
+                           const std::string& version) {
+  net::HttpRequest req;
+  req.method = "POST";
+  req.url = target_.base_url + "/apis" + (override ? "?override=true" : "");
+  req.file_part_name = "file";
+  req.file_path = zip_path;
+  req.file_name = name + ".zip";
+  req.progress = options_.progress;
+  bool ambiguous = false;
+  net::HttpResponse res = send(req, true, &ambiguous);
+  if (res.status == 200) return;
+  if (res.status == 409) {
+    bool exists = false;
+    for (const auto& a : list())
+      if (a.name == name && a.version == version) exists = true;
+    // An earlier attempt whose answer was lost deployed it after all.
+    if (exists && ambiguous) return;
+    if (exists && !override)
+      throw Error(ExitCode::Refused,
+                  "deploy refused (409): " + name + ":" + version + " is already deployed on " + target_.label,
+                  "deploy with --override to update it");
+    throw Error(ExitCode::Refused,
+                "deploy refused (409): another API already uses this API's base path on " + target_.label +
+                    (res.body.empty() ? "" : ": " + body_message(res.body)),
+                "--override does not help here: change the base path, or undeploy the other API");
+  }
+  fail_status(res, "deploy");
+}
+
+std::vector<ApiInfo> AdapterClient::list(const std::string& query, long limit) {
+  std::vector<std::pair<std::string, std::string>> params;
+  if (!query.empty()) params.emplace_back("query", query);
+  if (limit > 0) params.emplace_back("limit", std::to_string(limit));
+  net::HttpRequest req;
+  req.url = target_.base_url + "/apis" + query_string(params);
+  net::HttpResponse res = send(req, true);
+  if (res.status != 200) fail_status(res, "list");
+  auto j = nlohmann::json::parse(res.body, nullptr, false);
+  if (!j.is_object() || !j.contains("list") || !j["list"].is_array())
+    throw Error(ExitCode::Refused, "list failed: the adapter's answer is not an API list");
+  std::vector<ApiInfo> out;
+  for (const auto& item : j["list"]) {
+    ApiInfo a;
+    a.name = item.value("apiName", "");
+    a.version = item.value("version", "");
+    a.type = item.value("apiType", "");
+    a.context = item.value("context", "");
+    a.vhost = item.value("vhost", "");
+    if (item.contains("gateway-envs") && item["gateway-envs"].is_array())
+      for (const auto& e : item["gateway-envs"])
+        if (e.is_string()) a.environments.push_back(e);
+    out.push_back(std::move(a));
+  }
+  return out;
+}
+
+void AdapterClient::undeploy(const std::string& name, const std::string& version, const std::string& vhost,
+                             const std::vector<std::string>& environments) {
+  std::vector<std::pair<std::string, std::string>> params{{"apiName", name}, {"version", version}};
+  if (!vhost.empty()) params.emplace_back("vhost", vhost);
+  if (!environments.empty()) {
+    std::string envs;
+    for (const auto& e : environments) envs += (envs.empty() ? "" : ":") + e;
+    params.emplace_back("environments", envs);
+  }
+  net::HttpRequest req;
+  req.method = "DELETE";
+  req.url = target_.base_url + "/apis" + query_string(params);
+  net::HttpResponse res = send(req, true);
+  if (res.status == 200) return;
+  if (res.status == 404)
+    throw Error(ExitCode::Refused, name + ":" + version + " is not deployed on " + target_.label,
+                "'portico list -e " + target_.label + "' shows what is deployed");
+  fail_status(res, "undeploy");
+}
+
+}  // namespace portico::client

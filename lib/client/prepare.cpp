@@ -1,0 +1,150 @@
+#include "client/prepare.hpp"
+
+#include <algorithm>
+
+#include "archive/zip_reader.hpp"
+#include "endpoints/resolve.hpp"
+#include "gateway/acceptance.hpp"
+#include "project/generate.hpp"
+#include "rules/validate.hpp"
+#include "util/error.hpp"
+#include "util/file.hpp"
+
+namespace fs = std::filesystem;
+
+namespace portico::client {
+
+std::string_view to_string(Prepared::Kind k) {
+  switch (k) {
+    case Prepared::Kind::Directory: return "project directory";
+    case Prepared::Kind::Definition: return "single definition";
+    case Prepared::Kind::Archive: return "prebuilt archive";
+  }
+  return "";
+}
+
+namespace {
+
+void block_on_errors(Prepared& p) {
+  p.blocked = std::any_of(p.findings.begin(), p.findings.end(),
+                          [](const Finding& f) { return f.severity == Severity::Error; });
+}
+
+Identity identity_of_definition(const doc::Document& d) {
+  project::Generated g = project::generate_project(d);
+  auto api_doc = std::make_shared<doc::Document>(doc::parse("api.yaml", g.files.front().content));
+  project::ApiYaml meta = project::read_api_yaml(api_doc);
+  auto r = endpoints::resolve(d, &meta);
+  return {r.name.value, r.version.value, r.basepath.value};
+}
+
+Identity identity_of_project(const rules::LoadedProject& lp) {
+  auto r = endpoints::resolve(*lp.definition, lp.meta.get());
+  return {r.name.value, r.version.value, r.basepath.value};
+}
+
+void require_complete(const rules::LoadedProject& lp, const std::string& path) {
+  if (!lp.meta || !lp.definition)
+    throw Error(ExitCode::Input, path + " is not a complete project (api.yaml and Definitions/swagger.* are needed)",
+                "run 'portico validate " + path + "'");
+}
+
+void set_identity(Prepared& p, const Identity& id) {
+  p.name = id.name;
+  p.version = id.version;
+  p.basepath = id.basepath;
+}
+
+}  // namespace
+
+Identity identify(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    rules::LoadedProject lp = rules::load_project(path);
+    require_complete(lp, path);
+    return identity_of_project(lp);
+  }
+  if (path.ends_with(".zip")) {
+    gateway::Verdict v = gateway::accept_project(file::read(path, 256u << 20));
+    if (!v.api) throw Error(ExitCode::Input, path + ": " + v.reason);
+    return {v.api->name, v.api->version, v.api->basepath};
+  }
+  auto d = rules::load_document(path);
+  if (!d->root || !d->root->is_map()) throw Error(ExitCode::Input, path + " is not an OpenAPI definition");
+  return identity_of_definition(*d);
+}
+
+Prepared prepare(const std::string& path, bool skip_validation) {
+  Prepared p;
+  std::error_code ec;
+  auto st = fs::status(path, ec);
+  if (ec || !fs::exists(st)) throw Error(ExitCode::Input, "cannot read " + path + ": no such file or directory");
+
+  if (fs::is_directory(st)) {
+    p.kind = Prepared::Kind::Directory;
+    rules::LoadedProject lp = rules::load_project(path);
+    if (!skip_validation) {
+      rules::Result r = rules::validate({path});
+      p.findings = std::move(r.findings);
+      p.documents = std::move(r.documents);
+      p.files = r.files;
+      block_on_errors(p);
+      if (p.blocked) return p;
+    }
+    require_complete(lp, path);
+    set_identity(p, identity_of_project(lp));
+    p.temp = std::make_unique<TempFile>(".zip");
+    p.zip = p.temp->path();
+    p.package = project::package_directory(lp.layout, project::root_folder(p.name, p.version), p.zip);
+    return p;
+  }
+
+  if (path.ends_with(".zip")) {
+    p.kind = Prepared::Kind::Archive;
+    p.zip = path;
+    std::string bytes = file::read(path, 256u << 20);
+    gateway::Verdict v = gateway::accept_project(bytes);
+    if (!v.api) {
+      if (!skip_validation) {
+        p.findings = v.findings;
+        if (p.findings.empty()) {
+          Finding f;
+          f.rule = "project-api-yaml-invalid";
+          f.file = path;
+          f.message = v.reason;
+          p.findings.push_back(f);
+        }
+        p.blocked = true;
+        return p;
+      }
+      throw Error(ExitCode::Input, path + ": " + v.reason);
+    }
+    set_identity(p, {v.api->name, v.api->version, v.api->basepath});
+    for (const auto& e : archive::read_zip(bytes))
+      if (!e.directory) p.package.entries.push_back(e.name);
+    p.package.size = fs::file_size(path, ec);
+    p.files = 1;
+    return p;
+  }
+
+  // A single definition: the project `portico init` would write, in memory.
+  p.kind = Prepared::Kind::Definition;
+  auto d = rules::load_document(path);
+  p.documents.push_back(d);
+  p.files = 1;
+  if (!skip_validation) {
+    p.findings = rules::check_definition(*d);
+    block_on_errors(p);
+    if (p.blocked) return p;
+  }
+  if (!d->root || !d->root->is_map())
+    throw Error(ExitCode::Input, path + " is not an OpenAPI definition");
+  set_identity(p, identity_of_definition(*d));
+  project::Generated g = project::generate_project(*d);
+  p.temp = std::make_unique<TempFile>(".zip");
+  p.zip = p.temp->path();
+  p.package = project::package_generated(g, project::root_folder(p.name, p.version), p.zip);
+  return p;
+}
+
+}  // namespace portico::client

@@ -1,0 +1,131 @@
+#include "gateway/acceptance.hpp"
+
+#include <memory>
+
+#include "archive/zip_reader.hpp"
+#include "doc/document.hpp"
+#include "endpoints/resolve.hpp"
+#include "project/api_yaml.hpp"
+#include "rules/catalog.hpp"
+#include "rules/validate.hpp"
+#include "util/error.hpp"
+#include "util/text.hpp"
+
+namespace portico::gateway {
+
+namespace {
+
+Verdict reject(std::string reason, std::vector<Finding> findings = {}) {
+  Verdict v;
+  v.reason = std::move(reason);
+  v.findings = std::move(findings);
+  return v;
+}
+
+bool contains(std::string_view s, std::string_view part) { return s.find(part) != std::string_view::npos; }
+
+std::vector<Finding> rejections(const std::vector<Finding>& findings) {
+  std::vector<Finding> out;
+  for (const auto& f : findings) {
+    const auto* info = rules::find_rule(f.rule);
+    if (f.severity == Severity::Error && info && info->adapter_rejects) out.push_back(f);
+  }
+  return out;
+}
+
+std::string describe(const std::vector<Finding>& fs) {
+  std::string s;
+  std::size_t shown = 0;
+  for (const auto& f : fs) {
+    if (shown++ == 5) {
+      s += "; and " + std::to_string(fs.size() - 5) + " more";
+      break;
+    }
+    if (!s.empty()) s += "; ";
+    s += f.file + ":" + std::to_string(f.line) + ":" + std::to_string(f.column) + ": " + f.message + " [" +
+         f.rule + "]";
+  }
+  return s;
+}
+
+std::vector<Target> read_targets(const std::string* bytes) {
+  std::vector<Target> out;
+  if (!bytes) return {{"Default", "localhost"}};
+  auto d = doc::parse("deployment_environments.yaml", *bytes);
+  const doc::Node* data = d.root && d.root->is_map() ? d.root->get("data") : nullptr;
+  if (!data || !data->is_seq()) return out;
+  for (const doc::Node* item : data->kids) {
+    if (!item->is_map()) continue;
+    const doc::Node* env = item->get("deploymentEnvironment");
+    const doc::Node* vhost = item->get("deploymentVhost");
+    if (!env || !env->is_scalar() || env->text.empty()) continue;
+    out.push_back({env->text, vhost && vhost->is_scalar() && !vhost->text.empty() ? vhost->text : "localhost"});
+  }
+  return out;
+}
+
+}  // namespace
+
+Verdict accept_project(std::string_view zip_bytes) {
+  std::vector<archive::ZipEntry> entries;
+  try {
+    entries = archive::read_zip(zip_bytes);
+  } catch (const Error& e) {
+    return reject(std::string("the upload is ") + e.what());
+  }
+  // Substring classification; the last match wins, as in the adapter.
+  const archive::ZipEntry* api = nullptr;
+  const archive::ZipEntry* def = nullptr;
+  const archive::ZipEntry* envs = nullptr;
+  for (const auto& e : entries) {
+    if (e.directory) continue;
+    if ((contains(e.name, "api.yaml") || contains(e.name, "api.json")) && !contains(e.name, "Definitions"))
+      api = &e;
+    if (contains(e.name, "Definitions/swagger.")) def = &e;
+    if (contains(e.name, "deployment_environments.yaml")) envs = &e;
+    if (contains(e.name, "Endpoint-certificates/") &&
+        (e.name.ends_with(".crt") || e.name.ends_with(".pem")) &&
+        !contains(e.data, "-----BEGIN CERTIFICATE-----"))
+      return reject("certificate " + e.name + " is not a PEM certificate");
+  }
+  if (!api) return reject("the archive has no api.yaml (or api.json) outside Definitions/");
+
+  auto api_doc = std::make_shared<doc::Document>(doc::parse(api->name, api->data));
+  if (!api_doc->root)
+    return reject(api->name + " cannot be read", api_doc->findings);
+  project::ApiYaml meta = project::read_api_yaml(api_doc);
+  std::string type = text::to_upper(project::ApiYaml::str(meta.type));
+
+  std::shared_ptr<doc::Document> definition;
+  if (def) definition = std::make_shared<doc::Document>(doc::parse(def->name, def->data));
+  std::vector<Finding> found = rules::check_api_yaml(meta, definition.get());
+  if (!def && (type == "HTTP" || type.empty())) {
+    Finding f;
+    f.rule = "project-definition-missing";
+    f.message = "the archive has no Definitions/swagger.yaml or .json";
+    f.file = "(archive)";
+    found.push_back(f);
+  }
+  if (definition) {
+    auto more = rules::check_definition(*definition, &meta);
+    found.insert(found.end(), more.begin(), more.end());
+  }
+  auto rejected = rejections(found);
+  if (!rejected.empty()) return reject("the adapter rejects this project: " + describe(rejected), rejected);
+
+  AcceptedApi a;
+  a.name = project::ApiYaml::str(meta.name);
+  a.version = project::ApiYaml::str(meta.version);
+  a.type = type;
+  if (definition) {
+    a.basepath = endpoints::resolve(*definition, &meta).basepath.value;
+  } else {
+    a.basepath = project::ApiYaml::str(meta.context) + "/" + a.version;
+  }
+  a.targets = read_targets(envs ? &envs->data : nullptr);
+  Verdict v;
+  v.api = std::move(a);
+  return v;
+}
+
+}  // namespace portico::gateway

@@ -1,0 +1,35 @@
+// What the Choreo Connect adapter does with an uploaded project archive
+// (adapter.md section 2): classify entries by substring, read api.yaml and
+// the definition, and reject what the adapter rejects, using portico's own
+// rules. Pure: bytes in, a verdict out.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "diag/finding.hpp"
+
+namespace portico::gateway {
+
+struct Target {
+  std::string environment;  // a gateway environment, e.g. Default
+  std::string vhost;        // e.g. localhost
+  bool operator==(const Target&) const = default;
+};
+
+struct AcceptedApi {
+  std::string name, version, type, basepath;
+  std::vector<Target> targets;  // from deployment_environments.yaml
+};
+
+struct Verdict {
+  std::optional<AcceptedApi> api;  // set when accepted
+  std::string reason;              // why not, when rejected
+  std::vector<Finding> findings;   // the findings behind a rejection
+};
+
+Verdict accept_project(std::string_view zip_bytes);
+
+}  // namespace portico::gateway

@@ -1,0 +1,184 @@
+#include "gateway/server.hpp"
+
+#include <httplib.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <signal.h>
+
+#include <chrono>
+#include <iostream>
+#include <thread>
+
+#include "crypto/keys.hpp"
+#include "util/error.hpp"
+#include "util/file.hpp"
+
+namespace fs = std::filesystem;
+
+namespace portico::gateway {
+
+namespace {
+
+struct TlsFiles {
+  fs::path cert, key;
+};
+
+// The configured certificate, or a self-signed one for localhost created
+// on first start and reused after.
+TlsFiles tls_files(const ServerConfig& c) {
+  if (!c.cert.empty()) return {c.cert, c.key};
+  fs::path dir = c.data_dir / "tls";
+  TlsFiles f{dir / "cert.pem", dir / "key.pem"};
+  std::error_code ec;
+  if (fs::exists(f.cert, ec) && fs::exists(f.key, ec)) return f;
+  fs::create_directories(dir, ec);
+  auto key = crypto::generate_rsa(2048);
+  file::write_atomic(f.key, crypto::private_key_pem(key.get()), fs::perms::owner_read | fs::perms::owner_write);
+  file::write_atomic(f.cert, crypto::self_signed_certificate_pem(key.get(), {"localhost", "127.0.0.1"}, 825));
+  return f;
+}
+
+std::string read_pem_checked(const fs::path& p, const char* what) {
+  std::string s = file::read(p, 1 << 20);
+  if (s.find("-----BEGIN") == std::string::npos)
+    throw Error(ExitCode::Input, p.string() + " is not a PEM " + what);
+  return s;
+}
+
+thread_local std::chrono::steady_clock::time_point request_start;
+
+}  // namespace
+
+void run_server(const ServerConfig& config, const std::function<void(const std::string&)>& on_ready) {
+  std::error_code ec;
+  fs::create_directories(config.data_dir, ec);
+  if (ec) throw Error(ExitCode::Input, "cannot create the data directory " + config.data_dir.string() + ": " + ec.message());
+
+  Store store(config.data_dir);
+  auto token_key = crypto::load_or_create_key(config.data_dir / "token-signing-key.pem");
+  Service service(config.service, store, token_key.get(), [] {
+    return static_cast<long long>(std::chrono::duration_cast<std::chrono::seconds>(
+                                      std::chrono::system_clock::now().time_since_epoch())
+                                      .count());
+  });
+
+  std::unique_ptr<httplib::Server> server;
+  std::string ca_note;
+  if (config.plain_http) {
+    server = std::make_unique<httplib::Server>();
+    ca_note = "(plain HTTP)";
+  } else {
+    TlsFiles tls = tls_files(config);
+    std::string cert_pem = read_pem_checked(tls.cert, "certificate");
+    std::string key_pem = read_pem_checked(tls.key, "private key");
+    auto setup = [cert_pem, key_pem](SSL_CTX& ctx) {
+      SSL_CTX_set_min_proto_version(&ctx, TLS1_2_VERSION);
+      SSL_CTX_set_options(&ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_SESSION_RESUMPTION_ON_RENEGOTIATION);
+      std::unique_ptr<BIO, decltype(&BIO_free)> cb(BIO_new_mem_buf(cert_pem.data(), static_cast<int>(cert_pem.size())), BIO_free);
+      std::unique_ptr<X509, decltype(&X509_free)> cert(PEM_read_bio_X509(cb.get(), nullptr, nullptr, nullptr), X509_free);
+      auto key = crypto::load_private_key_pem(key_pem);
+      return cert && SSL_CTX_use_certificate(&ctx, cert.get()) == 1 &&
+             SSL_CTX_use_PrivateKey(&ctx, key.get()) == 1 && SSL_CTX_check_private_key(&ctx) == 1;
+    };
+    server = std::make_unique<httplib::SSLServer>(setup);
+    if (!server->is_valid())
+      throw Error(ExitCode::Input, "cannot use the TLS certificate " + tls.cert.string() + " with key " +
+                                       tls.key.string() + ": they are not a matching PEM certificate and key");
+    ca_note = "(CA: " + fs::absolute(tls.cert).string() + ")";
+  }
+
+  httplib::Server& svr = *server;
+  std::size_t workers = config.workers;
+  svr.new_task_queue = [workers] { return new httplib::ThreadPool(workers); };
+  svr.set_payload_max_length(config.max_upload);
+  svr.set_read_timeout(config.read_timeout_s, 0);
+  svr.set_write_timeout(config.write_timeout_s, 0);
+  svr.set_keep_alive_timeout(5);
+  svr.set_keep_alive_max_count(100);
+  // httplib writes headers and body separately: without this, each response
+  // waits ~40 ms for the client's delayed ACK.
+  svr.set_tcp_nodelay(true);
+
+  svr.set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
+    request_start = std::chrono::steady_clock::now();
+    // httplib bounds a body by --max-upload only when it has a Content-Length:
+    // a chunked upload could grow without limit, so it is refused before it is read.
+    if (req.method != "GET" && req.has_header("Transfer-Encoding") &&
+        req.get_header_value("Transfer-Encoding").find("chunked") != std::string::npos) {
+      res.status = 411;
+      res.set_content(error_response(411, "send the upload with a Content-Length (chunked uploads are not accepted)").body,
+                      "application/json");
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    return httplib::Server::HandlerResponse::Unhandled;
+  });
+  auto handle = [&service](const httplib::Request& hreq, httplib::Response& hres) {
+    Request req;
+    req.method = hreq.method;
+    req.path = hreq.path.substr(kBasePath.size());
+    for (const auto& [k, v] : hreq.params) req.params.emplace(k, v);
+    req.authorization = hreq.get_header_value("Authorization");
+    req.multipart = hreq.is_multipart_form_data();
+    if (req.multipart) {
+      req.has_file = hreq.has_file("file");
+      if (req.has_file) req.file = hreq.get_file_value("file").content;
+    } else {
+      req.body = hreq.body;
+    }
+    Response res = service.handle(req);
+    hres.status = res.status;
+    if (!res.body.empty()) hres.set_content(res.body, "application/json");
+  };
+  std::string pattern = std::string(kBasePath) + "/.*";
+  svr.Get(pattern, handle);
+  svr.Post(pattern, handle);
+  svr.Delete(pattern, handle);
+  svr.Put(pattern, handle);
+  svr.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+    if (!res.body.empty()) return;
+    std::string msg = res.status == 413 ? "the upload is larger than the gateway's --max-upload limit"
+                      : res.status == 404 ? "no such resource: " + req.path
+                                          : "request failed";
+    res.set_content(error_response(res.status, msg).body, "application/json");
+  });
+  svr.set_logger([](const httplib::Request& req, const httplib::Response& res) {
+    auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - request_start).count();
+    char line[512];
+    std::snprintf(line, sizeof line, "%s %s %d %zu %.1fms\n", req.method.c_str(), req.path.c_str(), res.status,
+                  res.body.size(), ms);
+    std::cerr << line << std::flush;
+  });
+
+  // Block SIGINT/SIGTERM in every thread; one thread waits for them and stops the server.
+  sigset_t sigs;
+  sigemptyset(&sigs);
+  sigaddset(&sigs, SIGINT);
+  sigaddset(&sigs, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
+
+  int port = config.port;
+  if (port == 0) {
+    port = svr.bind_to_any_port(config.host);
+    if (port <= 0) throw Error(ExitCode::Network, "cannot listen on " + config.host + ": no free port");
+  } else if (!svr.bind_to_port(config.host, port)) {
+    throw Error(ExitCode::Network, "cannot listen on " + config.host + ":" + std::to_string(port) +
+                                       ": the address is in use or not available",
+                "pick another port with --listen HOST:PORT (port 0 picks a free one)");
+  }
+  std::thread waiter([&svr, sigs] {
+    int sig = 0;
+    sigwait(&sigs, &sig);
+    svr.stop();
+  });
+  std::string scheme = config.plain_http ? "http" : "https";
+  std::string host = config.host.find(':') != std::string::npos ? "[" + config.host + "]" : config.host;
+  on_ready("portico gateway listening on " + scheme + "://" + host + ":" + std::to_string(port) +
+           std::string(kBasePath) + " " + ca_note);
+  bool ok = svr.listen_after_bind();
+  if (!ok && svr.is_running()) svr.stop();
+  // Wake the waiter if the server ended for another reason.
+  pthread_kill(waiter.native_handle(), SIGTERM);
+  waiter.join();
+}
+
+}  // namespace portico::gateway

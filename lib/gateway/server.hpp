@@ -1,0 +1,32 @@
+// `portico gateway`: the Service behind an HTTP(S) server (cpp-httplib),
+// with TLS material, a bounded worker pool, limits, an access log and a
+// clean stop on SIGINT/SIGTERM.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <string>
+
+#include "gateway/service.hpp"
+
+namespace portico::gateway {
+
+struct ServerConfig {
+  std::string host = "127.0.0.1";
+  int port = 9843;  // 0: any free port
+  bool plain_http = false;
+  std::filesystem::path cert, key;  // empty: self-signed in data_dir/tls
+  std::filesystem::path data_dir;
+  std::size_t max_upload = 64u << 20;
+  int read_timeout_s = 30, write_timeout_s = 60;
+  std::size_t workers = 16;
+  ServiceConfig service;
+};
+
+// Runs until SIGINT or SIGTERM. `on_ready` gets the one line to print once
+// the socket listens. Throws Error(Input) for bad TLS files or a data
+// directory it cannot use, Error(Network) when it cannot listen.
+void run_server(const ServerConfig& config, const std::function<void(const std::string&)>& on_ready);
+
+}  // namespace portico::gateway

@@ -1,0 +1,46 @@
+// The gateway's deployed APIs, persisted in its data directory so that they
+// survive a restart. Each deployment is two files in <dir>/apis/: the
+// archive as received (<id>-<revision>.zip) and its metadata (<id>.json,
+// which names the archive). The archive is written first, then the
+// metadata is replaced atomically, so a crash leaves the old deployment or
+// the new one, never half of one; orphans are removed on the next start.
+#pragma once
+
+#include <filesystem>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "gateway/acceptance.hpp"
+
+namespace portico::gateway {
+
+struct Deployment {
+  std::string name, version, type, basepath;
+  std::vector<Target> targets;
+  long long deployed_at = 0;  // seconds since the epoch
+  std::string archive;        // file name inside <dir>/apis/
+};
+
+class Store {
+ public:
+  // Loads what is there (throws Error(Input) when the directory cannot be
+  // created or read).
+  explicit Store(std::filesystem::path dir);
+
+  std::vector<Deployment> list() const;
+  std::optional<Deployment> find(const std::string& name, const std::string& version) const;
+  // Records a deployment with its archive, replacing one of the same name and version.
+  void put(Deployment d, std::string_view archive_bytes);
+  // Replaces the record only (targets changed), keeping its archive.
+  void update(const Deployment& d);
+  void remove(const std::string& name, const std::string& version);
+
+ private:
+  std::filesystem::path apis_;
+  mutable std::mutex mu_;
+  std::vector<Deployment> items_;
+};
+
+}  // namespace portico::gateway

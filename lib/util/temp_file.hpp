@@ -1,0 +1,23 @@
+// A temporary file that is removed on every exit path: by the destructor,
+// and by a SIGINT/SIGTERM/SIGHUP handler for the files alive at that moment.
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+namespace portico {
+
+class TempFile {
+ public:
+  explicit TempFile(const std::string& suffix = "");
+  ~TempFile();
+  TempFile(const TempFile&) = delete;
+  TempFile& operator=(const TempFile&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+  int slot_ = -1;
+};
+
+}  // namespace portico

@@ -1,0 +1,221 @@
+// The adapter client's policy (retries, renewal, 409 settling, exit codes)
+// against a scripted fake transport: no sockets.
+#include <doctest/doctest.h>
+
+#include <deque>
+#include <functional>
+
+#include "client/adapter.hpp"
+#include "util/base64.hpp"
+#include "util/error.hpp"
+
+using namespace portico;
+
+namespace {
+
+struct Script : net::Transport {
+  // Each step answers one request (or throws).
+  std::deque<std::function<net::HttpResponse(const net::HttpRequest&)>> steps;
+  std::vector<net::HttpRequest> seen;
+  net::HttpResponse send(const net::HttpRequest& r) override {
+    seen.push_back(r);
+    REQUIRE_FALSE(steps.empty());
+    auto f = steps.front();
+    steps.pop_front();
+    return f(r);
+  }
+  void answer(long status, std::string body = "") {
+    steps.push_back([status, body](const net::HttpRequest&) { return net::HttpResponse{status, body, {}}; });
+  }
+  void fail(net::Failure f) {
+    steps.push_back([f](const net::HttpRequest&) -> net::HttpResponse { throw net::TransportError(f, "boom"); });
+  }
+};
+
+struct Harness {
+  Script t;
+  std::vector<long> sleeps;
+  client::Auth auth;
+  client::Options options;
+  Harness() {
+    auth.username = "admin";
+    auth.password = "admin";
+    options.sleep_ms = [this](long ms) { sleeps.push_back(ms); };
+  }
+  client::AdapterClient make() { return client::AdapterClient(t, {"local", "https://gw/api/mgw/adapter/0.1", "", false}, auth, options); }
+};
+
+const char* kListed = R"({"total":1,"count":1,"list":[{"apiName":"Pets","version":"1","apiType":"HTTP","context":"/pets/1","gateway-envs":["Default"],"vhost":"localhost"}]})";
+const char* kEmpty = R"({"total":0,"count":0,"list":[]})";
+
+ExitCode code_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.code();
+  }
+  return ExitCode::Ok;
+}
+
+}  // namespace
+
+TEST_CASE("client: 502/503/504 and refused connections are retried with growing, jittered delays") {
+  Harness h;
+  h.t.answer(503);
+  h.t.fail(net::Failure::Connect);
+  h.t.answer(504);
+  h.t.answer(200, kListed);
+  auto c = h.make();
+  auto apis = c.list();
+  CHECK(apis.size() == 1);
+  REQUIRE(h.sleeps.size() == 3);
+  CHECK(h.sleeps[0] >= 250);
+  CHECK(h.sleeps[0] <= 750);
+  CHECK(h.sleeps[2] >= 1000);  // 2000 ms +-50%
+  CHECK(h.sleeps[2] <= 3000);
+}
+
+TEST_CASE("client: retries stop after --retries; the last failure decides the exit code") {
+  Harness h;
+  h.options.retries = 1;
+  h.t.answer(503);
+  h.t.answer(503);
+  auto c = h.make();
+  CHECK(code_of([&] { c.list(); }) == ExitCode::Network);
+  Harness n;
+  n.options.retries = 0;
+  n.t.fail(net::Failure::Connect);
+  auto c2 = n.make();
+  CHECK(code_of([&] { c2.list(); }) == ExitCode::Network);
+}
+
+TEST_CASE("client: 4xx answers are never retried, and map to the exit code table") {
+  for (auto [status, code] : {std::pair{401L, ExitCode::Auth}, std::pair{403L, ExitCode::Auth},
+                              std::pair{400L, ExitCode::Refused}, std::pair{500L, ExitCode::Refused}}) {
+    CAPTURE(status);
+    Harness h;
+    h.t.answer(status, R"({"code":1,"message":"because"})");
+    auto c = h.make();
+    CHECK(code_of([&] { c.deploy("/dev/null", false, "Pets", "1"); }) == code);
+    CHECK(h.t.seen.size() == 1);
+  }
+}
+
+TEST_CASE("client: an empty 500 says to run validate and read the adapter's log") {
+  Harness h;
+  h.t.answer(500);
+  auto c = h.make();
+  try {
+    c.deploy("/dev/null", false, "Pets", "1");
+    FAIL("no error");
+  } catch (const Error& e) {
+    CHECK(e.code() == ExitCode::Refused);
+    CHECK(e.hint().find("portico validate") != std::string::npos);
+  }
+}
+
+TEST_CASE("client: timeouts and TLS failures are not retried and exit 6") {
+  for (auto f : {net::Failure::Timeout, net::Failure::Tls, net::Failure::Resolve}) {
+    Harness h;
+    h.t.fail(f);
+    auto c = h.make();
+    CHECK(code_of([&] { c.list(); }) == ExitCode::Network);
+    CHECK(h.sleeps.empty());
+  }
+}
+
+TEST_CASE("client: a 409 says whether --override would help") {
+  Harness exists;
+  exists.t.answer(409);
+  exists.t.answer(200, kListed);
+  auto c = exists.make();
+  try {
+    c.deploy("/dev/null", false, "Pets", "1");
+    FAIL("no error");
+  } catch (const Error& e) {
+    CHECK(e.code() == ExitCode::Refused);
+    CHECK(e.hint().find("--override") != std::string::npos);
+  }
+  Harness clash;
+  clash.t.answer(409);
+  clash.t.answer(200, kEmpty);
+  auto c2 = clash.make();
+  try {
+    c2.deploy("/dev/null", true, "Pets", "1");
+    FAIL("no error");
+  } catch (const Error& e) {
+    CHECK(e.hint().find("does not help") != std::string::npos);
+  }
+}
+
+TEST_CASE("client: a 409 after a lost answer is settled by GET /apis") {
+  Harness h;
+  h.t.fail(net::Failure::Reset);  // the upload may have gone through
+  h.t.answer(409);
+  h.t.answer(200, kListed);
+  auto c = h.make();
+  CHECK_NOTHROW(c.deploy("/dev/null", false, "Pets", "1"));
+}
+
+TEST_CASE("client: a refused bearer token is renewed once with the credentials at hand") {
+  Harness h;
+  h.auth.username.clear();
+  h.auth.token = "old";
+  std::string stored;
+  h.auth.renewal_credentials = [] { return std::optional<std::pair<std::string, std::string>>({"admin", "pw"}); };
+  h.auth.on_renewed = [&](const std::string& t, long long) { stored = t; };
+  h.t.answer(401);
+  h.t.answer(200, R"({"accessToken":"new"})");
+  h.t.answer(200, kEmpty);
+  auto c = h.make();
+  CHECK(c.list().empty());
+  CHECK(stored == "new");
+  REQUIRE(h.t.seen.size() == 3);
+  CHECK(h.t.seen[1].url.find("/oauth2/token") != std::string::npos);
+  bool bearer_new = false;
+  for (const auto& [k, v] : h.t.seen[2].headers) bearer_new |= v == "Bearer new";
+  CHECK(bearer_new);
+
+  Harness twice;
+  twice.auth.username.clear();
+  twice.auth.token = "old";
+  twice.auth.renewal_credentials = [] { return std::optional<std::pair<std::string, std::string>>({"a", "b"}); };
+  twice.t.answer(401);
+  twice.t.answer(200, R"({"accessToken":"new"})");
+  twice.t.answer(401);
+  auto c2 = twice.make();
+  CHECK(code_of([&] { c2.list(); }) == ExitCode::Auth);  // only once
+}
+
+TEST_CASE("client: requests follow the adapter's contract") {
+  Harness h;
+  h.t.answer(200);
+  h.t.answer(200, kEmpty);
+  h.t.answer(200);
+  auto c = h.make();
+  c.deploy("/tmp/x.zip", true, "Pets", "1");
+  c.list("type:http", 5);
+  c.undeploy("Pets", "1", "localhost", {"Default", "Eu"});
+  CHECK(h.t.seen[0].url == "https://gw/api/mgw/adapter/0.1/apis?override=true");
+  CHECK(h.t.seen[0].file_part_name == "file");
+  CHECK(h.t.seen[1].url == "https://gw/api/mgw/adapter/0.1/apis?query=type%3Ahttp&limit=5");
+  CHECK(h.t.seen[2].method == "DELETE");
+  CHECK(h.t.seen[2].url ==
+        "https://gw/api/mgw/adapter/0.1/apis?apiName=Pets&version=1&vhost=localhost&environments=Default%3AEu");
+  CHECK(h.t.seen[2].body.empty());
+  bool basic = false;
+  for (const auto& [k, v] : h.t.seen[0].headers) basic |= k == "Authorization" && v == "Basic " + base64::encode("admin:admin");
+  CHECK(basic);
+}
+
+TEST_CASE("client: verbose traces never show credentials") {
+  CHECK(net::redact_header("Authorization", "Basic YWRtaW46YWRtaW4=") == "Basic [redacted]");
+  CHECK(net::redact_header("authorization", "Bearer abc.def.ghi") == "Bearer [redacted]");
+  CHECK(net::redact_header("Content-Type", "application/json") == "application/json");
+}
+
+TEST_CASE("client: a token's expiry is read from its exp claim") {
+  std::string jwt = "x." + base64::encode_url(R"({"exp":1234})") + ".y";
+  CHECK(client::token_expiry(jwt) == 1234);
+  CHECK(client::token_expiry("garbage") == 0);
+}

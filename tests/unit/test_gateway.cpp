@@ -1,0 +1,212 @@
+// The adapter's REST logic without sockets: Service driven with requests.
+#include <doctest/doctest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "archive/zip_writer.hpp"
+#include "crypto/keys.hpp"
+#include "gateway/acceptance.hpp"
+#include "gateway/service.hpp"
+#include "process.hpp"
+#include "util/base64.hpp"
+#include "util/file.hpp"
+
+using namespace portico;
+using nlohmann::json;
+
+namespace {
+
+std::string api_yaml(const std::string& name, const std::string& version, const std::string& context,
+                     const std::string& extra = "") {
+  return "type: api\nversion: v4.0.0\ndata:\n  name: " + name + "\n  version: " + version + "\n  context: " +
+         context + "\n  type: HTTP\n  endpointImplementationType: ENDPOINT\n  endpointConfig:\n"
+         "    endpoint_type: http\n    production_endpoints: {url: http://backend.example.com/v1}\n" + extra;
+}
+
+std::string definition(const std::string& title, const std::string& version) {
+  return "openapi: 3.0.1\ninfo: {title: " + title + ", version: '" + version +
+         "'}\nx-wso2-production-endpoints:\n  urls: [http://a.example.com/v1, http://b.example.com/v1]\n"
+         "  type: failover\npaths:\n  /x:\n    get: {responses: {'200': {description: OK}}}\n";
+}
+
+std::string zip_of(std::vector<archive::ZipInput> entries) {
+  test::TempDir t;
+  archive::write_zip(t.path + "/p.zip", std::move(entries));
+  return file::read(t.path + "/p.zip");
+}
+
+std::string project(const std::string& name, const std::string& version, const std::string& context,
+                    const std::string& envs = "") {
+  std::vector<archive::ZipInput> e{{name + "/api.yaml", {}, api_yaml(name, version, context)},
+                                   {name + "/Definitions/swagger.yaml", {}, definition(name, version)}};
+  if (!envs.empty()) e.push_back({name + "/deployment_environments.yaml", {}, envs});
+  return zip_of(e);
+}
+
+struct Fixture {
+  test::TempDir dir;
+  gateway::Store store{dir.path};
+  crypto::Pkey key = crypto::generate_rsa(2048);
+  long long now = 1'000'000;
+  gateway::Service service{gateway::ServiceConfig{}, store, key.get(), [this] { return now; }};
+
+  gateway::Response call(const std::string& method, const std::string& path, std::string auth = "basic",
+                         std::multimap<std::string, std::string> params = {}, const std::string* file = nullptr,
+                         const std::string& body = "") {
+    gateway::Request r;
+    r.method = method;
+    r.path = path;
+    r.params = std::move(params);
+    r.authorization = auth == "basic" ? "Basic " + base64::encode("admin:admin") : auth;
+    r.body = body;
+    if (file) {
+      r.multipart = r.has_file = true;
+      r.file = *file;
+    }
+    return service.handle(r);
+  }
+  gateway::Response deploy(const std::string& zip, bool override = false) {
+    std::multimap<std::string, std::string> p;
+    if (override) p.emplace("override", "true");
+    return call("POST", "/apis", "basic", p, &zip);
+  }
+  json list(std::multimap<std::string, std::string> p = {}) {
+    auto r = call("GET", "/apis", "basic", std::move(p));
+    REQUIRE(r.status == 200);
+    return json::parse(r.body);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("gateway service: a token is issued for good credentials and works until it expires") {
+  Fixture f;
+  auto bad = f.call("POST", "/oauth2/token", "", {}, nullptr, R"({"username":"admin","password":"nope"})");
+  CHECK(bad.status == 401);
+  CHECK(json::parse(bad.body)["code"] == 401);
+  auto r = f.call("POST", "/oauth2/token", "", {}, nullptr, R"({"username":"admin","password":"admin"})");
+  REQUIRE(r.status == 200);
+  std::string token = json::parse(r.body)["accessToken"];
+  CHECK(f.call("GET", "/apis", "Bearer " + token).status == 200);
+  f.now += 3600;
+  CHECK(f.call("GET", "/apis", "Bearer " + token).status == 401);
+}
+
+TEST_CASE("gateway service: credential patterns and body shape are validated") {
+  Fixture f;
+  CHECK(f.call("POST", "/oauth2/token", "", {}, nullptr, R"({"username":"ad min","password":"x"})").status == 422);
+  CHECK(f.call("POST", "/oauth2/token", "", {}, nullptr,
+               R"({"username":")" + std::string(101, 'a') + R"(","password":"x"})").status == 422);
+  CHECK(f.call("POST", "/oauth2/token", "", {}, nullptr, R"({"username":"admin"})").status == 422);
+  CHECK(f.call("POST", "/oauth2/token", "", {}, nullptr, "not json").status == 400);
+}
+
+TEST_CASE("gateway service: /apis needs Basic or Bearer credentials") {
+  Fixture f;
+  CHECK(f.call("GET", "/apis", "").status == 401);
+  CHECK(f.call("GET", "/apis", "Basic " + base64::encode("admin:wrong")).status == 401);
+  CHECK(f.call("GET", "/apis", "Basic !!!").status == 401);
+  CHECK(f.call("GET", "/apis", "Bearer a.b.c").status == 401);
+  CHECK(f.call("GET", "/apis", "Digest x").status == 401);
+}
+
+TEST_CASE("gateway service: deploy, list, conflict, override, undeploy") {
+  Fixture f;
+  std::string pets = project("Pets", "1.0.0", "/pets");
+  CHECK(f.deploy(pets).status == 200);
+  json l = f.list();
+  REQUIRE(l["count"] == 1);
+  CHECK(l["list"][0]["apiName"] == "Pets");
+  CHECK(l["list"][0]["context"] == "/pets/1.0.0");
+  CHECK(l["list"][0]["gateway-envs"] == json::array({"Default"}));
+  CHECK(l["list"][0]["vhost"] == "localhost");
+  CHECK(f.deploy(pets).status == 409);
+  CHECK(f.deploy(pets, true).status == 200);
+  // Another API on the same base path: 409, even with override.
+  std::string clash = project("Other", "1.0.0", "/pets");
+  auto c = f.deploy(zip_of({{"o/api.yaml", {}, api_yaml("Other", "2.0.0", "/pets/1.0.0")},
+                            {"o/Definitions/swagger.yaml", {}, definition("Other", "2.0.0") + "x-wso2-basePath: /pets/1.0.0\n"}}),
+                    true);
+  CHECK(c.status == 409);
+  CHECK(json::parse(c.body)["message"].get<std::string>().find("base path") != std::string::npos);
+  CHECK(f.call("DELETE", "/apis", "basic", {{"apiName", "Pets"}, {"version", "1.0.0"}}).status == 200);
+  CHECK(f.list()["count"] == 0);
+  CHECK(f.call("DELETE", "/apis", "basic", {{"apiName", "Pets"}, {"version", "1.0.0"}}).status == 404);
+}
+
+TEST_CASE("gateway service: rejected projects get 500 with the reason") {
+  Fixture f;
+  auto notzip = f.deploy("plain text");
+  CHECK(notzip.status == 500);
+  CHECK(json::parse(notzip.body)["message"].get<std::string>().find("zip") != std::string::npos);
+  auto noapi = f.deploy(zip_of({{"p/Definitions/swagger.yaml", {}, definition("P", "1")}}));
+  CHECK(noapi.status == 500);
+  auto nocontext = f.deploy(zip_of({{"p/api.yaml", {}, "data: {name: P, version: '1', type: HTTP}\n"},
+                                    {"p/Definitions/swagger.yaml", {}, definition("P", "1")}}));
+  CHECK(nocontext.status == 500);
+  CHECK(json::parse(nocontext.body)["message"].get<std::string>().find("data.context") != std::string::npos);
+  auto badurl = f.deploy(zip_of({{"p/api.yaml", {}, "data:\n  name: P\n  version: '1'\n  context: /p\n  type: HTTP\n"
+                                                      "  endpointConfig: {production_endpoints: {url: /relative}}\n"},
+                                 {"p/Definitions/swagger.yaml", {}, definition("P", "1")}}));
+  CHECK(badurl.status == 500);
+  auto nofile = f.call("POST", "/apis");
+  CHECK(nofile.status == 400);
+  CHECK(f.list()["total"] == 0);
+}
+
+TEST_CASE("gateway service: a project for unknown environments is answered 200 and not deployed") {
+  Fixture f;
+  std::string envs = "type: deployment_environments\ndata:\n  - deploymentEnvironment: Nowhere\n    deploymentVhost: x\n";
+  CHECK(f.deploy(project("Pets", "1.0.0", "/pets", envs)).status == 200);
+  CHECK(f.list()["total"] == 0);
+}
+
+TEST_CASE("gateway service: list filters by type and limits; parameters are validated") {
+  Fixture f;
+  CHECK(f.deploy(project("Aaa", "1", "/a")).status == 200);
+  CHECK(f.deploy(project("Bbb", "1", "/b")).status == 200);
+  json l = f.list({{"limit", "1"}});
+  CHECK(l["total"] == 2);
+  CHECK(l["count"] == 1);
+  CHECK(l["list"][0]["apiName"] == "Aaa");
+  CHECK(f.list({{"query", "type:ws"}})["total"] == 0);
+  CHECK(f.list({{"query", "type:http"}})["total"] == 2);
+  CHECK(f.call("GET", "/apis", "basic", {{"query", "type:http1"}}).status == 422);
+  CHECK(f.call("GET", "/apis", "basic", {{"query", "type:https"}}).status == 422);  // 10 characters
+  CHECK(f.call("GET", "/apis", "basic", {{"limit", "0"}}).status == 422);
+  CHECK(f.call("DELETE", "/apis", "basic", {{"apiName", "a b"}, {"version", "1"}}).status == 422);
+  CHECK(f.call("DELETE", "/apis", "basic", {{"apiName", "Aaa"}}).status == 422);
+}
+
+TEST_CASE("gateway service: deployments persist in the store across instances") {
+  test::TempDir dir;
+  auto key = crypto::generate_rsa(2048);
+  {
+    gateway::Store store(dir.path);
+    gateway::Service s(gateway::ServiceConfig{}, store, key.get(), [] { return 1LL; });
+    gateway::Request r;
+    r.method = "POST";
+    r.path = "/apis";
+    r.authorization = "Basic " + base64::encode("admin:admin");
+    r.multipart = r.has_file = true;
+    r.file = project("Pets", "1.0.0", "/pets");
+    REQUIRE(s.handle(r).status == 200);
+  }
+  gateway::Store again(dir.path);
+  auto all = again.list();
+  REQUIRE(all.size() == 1);
+  CHECK(all[0].name == "Pets");
+  CHECK(all[0].basepath == "/pets/1.0.0");
+}
+
+TEST_CASE("gateway acceptance: entries are classified by substring, the last match wins") {
+  // A stray openapi.yaml after api.yaml is read as the metadata, as the adapter does.
+  auto v = gateway::accept_project(zip_of({{"p/api.yaml", {}, api_yaml("P", "1", "/p")},
+                                           {"p/Definitions/swagger.yaml", {}, definition("P", "1")},
+                                           {"p/zz-openapi.yaml", {}, "not: metadata\n"}}));
+  CHECK_FALSE(v.api);
+  auto ok = gateway::accept_project(zip_of({{"api.yaml", {}, api_yaml("P", "1", "/p")},
+                                            {"Definitions/swagger.yaml", {}, definition("P", "1")}}));
+  REQUIRE(ok.api);  // no root folder is fine
+  CHECK(ok.api->basepath == "/p/1");
+}
