@@ -16,4 +16,7 @@ int run_env_list(const Invocation& inv);
 int run_env_remove(const Invocation& inv);
 int run_login(const Invocation& inv);
 int run_logout(const Invocation& inv);
+int run_endpoints(const Invocation& inv);
+int run_probe(const Invocation& inv);
+
 }  // namespace portico::cli

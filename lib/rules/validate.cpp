@@ -25,6 +25,8 @@ std::vector<Finding> check_definition(const doc::Document& d, const project::Api
   return out;
 }
 
+bool is_openapi_document(const doc::Document& d) { return is_openapi(d.root); }
+
 std::shared_ptr<doc::Document> load_document(const std::string& display, const doc::Limits& limits) {
   std::string bytes = file::read(display);
   return std::make_shared<doc::Document>(doc::parse(display, std::move(bytes), limits));

@@ -27,6 +27,9 @@ std::vector<Finding> check_project(const project::Layout& layout, const std::str
 // URL rules on endpointConfig), for projects that are not directories.
 std::vector<Finding> check_api_yaml(const project::ApiYaml& meta, const doc::Document* definition);
 
+// True when the document's root declares swagger "2.0" or openapi 3.0/3.1.
+bool is_openapi_document(const doc::Document& d);
+
 struct Options {
   std::set<std::string> disabled;  // rule ids switched off
   doc::Limits limits;

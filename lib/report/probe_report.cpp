@@ -1,0 +1,143 @@
+#include "report/probe_report.hpp"
+
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+
+#include "util/error.hpp"
+#include "util/table.hpp"
+
+namespace portico::report {
+
+namespace {
+
+const probe::Result* result_of(const ProbeView& v, const probe::UrlStatus& u) {
+  return u.target == std::string::npos ? nullptr : &v.results[u.target];
+}
+
+// A TCP-available endpoint that answers 5xx or not at all over HTTP.
+std::string http_warning(const probe::HttpOutcome& h) {
+  if (!h.answered) return "no HTTP answer (" + h.error + ")";
+  if (h.status >= 500) return "HTTP " + std::to_string(h.status);
+  return "";
+}
+
+class Human : public ProbeReporter {
+ public:
+  explicit Human(bool color) : color_(color) {}
+  void write(const ProbeView& v, std::ostream& out) override {
+    std::vector<std::string> warnings;
+    std::vector<std::vector<std::string>> rows;
+    for (std::size_t gi = 0; gi < v.plan.groups.size(); ++gi) {
+      const auto& g = v.plan.groups[gi];
+      const auto& o = v.outcomes[gi];
+      std::string scope = g.group->resource ? g.group->path : "(API)";
+      for (std::size_t i = 0; i < g.urls.size(); ++i) {
+        const auto& u = g.urls[i];
+        const probe::Result* r = result_of(v, u);
+        bool serving = o.serving && *o.serving == i &&
+                       (g.group->type == endpoints::GroupType::Failover);
+        bool lb_serving = g.group->type == endpoints::GroupType::LoadBalance && r && r->available;
+        std::string mark = serving || lb_serving ? (color_ ? "\x1b[1;32m>\x1b[0m" : ">") : " ";
+        std::string state = !r ? "skipped" : r->available ? "up" : "down";
+        std::string reason = !r ? u.problem : std::string(probe::to_string(r->reason));
+        if (r && !r->available && !r->detail.empty()) reason += ": " + r->detail;
+        std::string ms = r && r->available ? fmt::format("{:.1f} ms", r->connect_ms) : "";
+        std::string tls;
+        if (r && r->tls.checked)
+          tls = r->tls.verified ? fmt::format("verified, {} days left", r->tls.days_left)
+                                : "not verified: " + r->tls.error;
+        std::string http;
+        if (u.target != std::string::npos && u.target < v.http.size() && v.http[u.target]) {
+          const auto& h = *v.http[u.target];
+          http = h.answered ? fmt::format("HTTP {} ({:.0f} ms)", h.status, h.ttfb_ms) : "no answer";
+          std::string w = http_warning(h);
+          if (!w.empty() && r && r->available)
+            warnings.push_back(u.url + " is TCP-available but unhealthy (" + w +
+                               "): the gateway will not fail over from it, and its calls fail");
+        }
+        std::string verdict = i == 0 ? std::string(probe::to_string(o.verdict)) : "";
+        rows.push_back({i == 0 ? scope : "", i == 0 ? std::string(endpoints::to_string(g.group->environment)) : "",
+                        i == 0 ? std::string(endpoints::to_string(g.group->type)) : "", verdict, mark + " " + u.url,
+                        state, reason, ms, tls, http});
+      }
+    }
+    bool any_http = !v.http.empty();
+    std::vector<std::string> headers{"RESOURCE", "ENVIRONMENT", "TYPE", "VERDICT", "  URL", "STATE", "REASON", "CONNECT", "TLS"};
+    if (any_http) headers.push_back("HTTP (informational)");
+    else
+      for (auto& r : rows) r.pop_back();
+    out << text::render_table(headers, rows);
+    out << fmt::format("\n'>' marks the URL that takes traffic. {} host:port probed in {:.0f} ms (timeout {} ms x {} attempts).\n",
+                       v.plan.targets.size(), v.elapsed_ms, v.options.timeout_ms, v.options.attempts);
+    for (const auto& w : warnings) out << "warning: " << w << "\n";
+    if (any_http)
+      out << "note: HTTP results are informational: the gateway's health check is a TCP connect only.\n";
+  }
+
+ private:
+  bool color_;
+};
+
+class Json : public ProbeReporter {
+ public:
+  void write(const ProbeView& v, std::ostream& out) override {
+    nlohmann::ordered_json groups = nlohmann::ordered_json::array();
+    for (std::size_t gi = 0; gi < v.plan.groups.size(); ++gi) {
+      const auto& g = v.plan.groups[gi];
+      const auto& o = v.outcomes[gi];
+      nlohmann::ordered_json eps = nlohmann::ordered_json::array();
+      for (const auto& u : g.urls) {
+        const probe::Result* r = result_of(v, u);
+        nlohmann::ordered_json e{{"url", u.url}};
+        if (!r) {
+          e["available"] = false;
+          e["reason"] = nullptr;
+          e["error"] = u.problem;
+        } else {
+          e["available"] = r->available;
+          e["reason"] = probe::to_string(r->reason);
+          if (!r->detail.empty()) e["detail"] = r->detail;
+          e["address"] = r->address;
+          e["connect_ms"] = r->available ? nlohmann::ordered_json(r->connect_ms) : nlohmann::ordered_json(nullptr);
+          e["attempts"] = r->attempts;
+          if (r->tls.checked)
+            e["tls"] = {{"verified", r->tls.verified}, {"error", r->tls.error}, {"days_left", r->tls.days_left}};
+          if (u.target < v.http.size() && v.http[u.target]) {
+            const auto& h = *v.http[u.target];
+            e["http"] = {{"informational", true},
+                         {"status", h.answered ? nlohmann::ordered_json(h.status) : nlohmann::ordered_json(nullptr)},
+                         {"ttfb_ms", h.answered ? nlohmann::ordered_json(h.ttfb_ms) : nlohmann::ordered_json(nullptr)},
+                         {"healthy", h.answered && h.status < 500}};
+          }
+        }
+        eps.push_back(e);
+      }
+      groups.push_back({{"scope", g.group->resource ? "resource" : "api"},
+                        {"path", g.group->resource ? nlohmann::ordered_json(g.group->path) : nlohmann::ordered_json(nullptr)},
+                        {"environment", endpoints::to_string(g.group->environment)},
+                        {"type", endpoints::to_string(g.group->type)},
+                        {"verdict", probe::to_string(o.verdict)},
+                        {"serving", o.serving ? nlohmann::ordered_json(*o.serving) : nlohmann::ordered_json(nullptr)},
+                        {"endpoints", eps}});
+    }
+    nlohmann::ordered_json j{
+        {"api", {{"name", v.resolution.name.value}, {"version", v.resolution.version.value}, {"basepath", v.resolution.basepath.value}}},
+        {"timeout_ms", v.options.timeout_ms},
+        {"attempts", v.options.attempts},
+        {"elapsed_ms", v.elapsed_ms},
+        {"exit_code", probe::exit_code(v.outcomes)},
+        {"groups", groups}};
+    out << j.dump(2) << "\n";
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<ProbeReporter> make_probe_reporter(std::string_view format, bool color) {
+  if (format == "human") return std::make_unique<Human>(color);
+  if (format == "json") return std::make_unique<Json>();
+  throw Error(ExitCode::Usage, "unknown format '" + std::string(format) + "'", "use human or json");
+}
+
+}  // namespace portico::report

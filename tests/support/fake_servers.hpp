@@ -1,0 +1,685 @@
+// Test support: small hostile or recording HTTP servers on 127.0.0.1, for the
+// client commands' end-to-end tests (tests/e2e/test_client.cpp).
+//
+// - FakeHttpServer: plain HTTP/1.1 on 127.0.0.1 with a free port. Every
+//   connection gets its own thread and carries one request (the answer says
+//   "Connection: close"). A hook sees the request head first and may answer
+//   at once: reset the connection (SO_LINGER 0, an RST) without reading the
+//   body, or never answer at all (the connection is held open until the
+//   server is destroyed). Otherwise the body is read (Content-Length or
+//   chunked; "Expect: 100-continue" is honoured) and the handler answers.
+// - FakeAdapter: a FakeHttpServer that imitates the Choreo Connect adapter's
+//   REST API (adapter.md section 1) just enough for portico's client commands,
+//   records every request, and can misbehave on the first matching request
+//   (503 once, or a connection reset mid-upload once).
+// - multipart parsing and query decoding helpers, for contract checks.
+//
+// Header-only (no CMake change). Every wait is bounded: a request must arrive
+// within 10 s, and destruction stops every thread within about 200 ms.
+#pragma once
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cctype>
+#include <chrono>
+#include <cstring>
+#include <functional>
+#include <list>
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+namespace portico::test {
+
+inline std::string fake_lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
+inline std::string percent_decode(const std::string& s) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
+        std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
+      out += static_cast<char>(std::stoi(s.substr(i + 1, 2), nullptr, 16));
+      i += 2;
+    } else if (s[i] == '+') {
+      out += ' ';
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+// key=value pairs of a query string, in order, decoded (duplicates kept).
+inline std::vector<std::pair<std::string, std::string>> parse_query(const std::string& q) {
+  std::vector<std::pair<std::string, std::string>> out;
+  std::size_t p = 0;
+  while (p <= q.size() && !q.empty()) {
+    auto amp = q.find('&', p);
+    std::string kv = q.substr(p, amp == std::string::npos ? std::string::npos : amp - p);
+    if (!kv.empty()) {
+      auto eq = kv.find('=');
+      out.emplace_back(percent_decode(kv.substr(0, eq)), eq == std::string::npos ? "" : percent_decode(kv.substr(eq + 1)));
+    }
+    if (amp == std::string::npos) break;
+    p = amp + 1;
+  }
+  return out;
+}
+
+struct SeenRequest {
+  std::string method, target, path, query;  // target = path[?query]; query without '?'
+  std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased, in order
+  std::string body;
+  bool body_read = false;  // false when the hook answered from the head alone
+  int index = 0;           // 0-based arrival order on this server
+
+  std::string header(const std::string& lower_name) const {
+    for (const auto& [k, v] : headers)
+      if (k == lower_name) return v;
+    return "";
+  }
+  bool has_header(const std::string& lower_name) const {
+    for (const auto& [k, v] : headers)
+      if (k == lower_name) return true;
+    return false;
+  }
+  std::vector<std::pair<std::string, std::string>> params() const { return parse_query(query); }
+  std::optional<std::string> param(const std::string& name) const {
+    for (const auto& [k, v] : params())
+      if (k == name) return v;
+    return std::nullopt;
+  }
+};
+
+struct FakeReply {
+  enum class Kind { Respond, Reset, Silent };
+  Kind kind = Kind::Respond;
+  int status = 200;
+  std::string content_type;
+  std::string body;
+
+  static FakeReply json(int status, const std::string& body) {
+    FakeReply r;
+    r.status = status;
+    r.content_type = "application/json";
+    r.body = body;
+    return r;
+  }
+  static FakeReply empty(int status) {
+    FakeReply r;
+    r.status = status;
+    return r;
+  }
+  static FakeReply reset() {
+    FakeReply r;
+    r.kind = Kind::Reset;
+    return r;
+  }
+  static FakeReply silent() {
+    FakeReply r;
+    r.kind = Kind::Silent;
+    return r;
+  }
+};
+
+class FakeHttpServer {
+ public:
+  using HeadHook = std::function<std::optional<FakeReply>(const SeenRequest&)>;
+  using Handler = std::function<FakeReply(const SeenRequest&)>;
+
+  explicit FakeHttpServer(Handler handler, HeadHook on_head = {})
+      : handler_(std::move(handler)), on_head_(std::move(on_head)) {
+    listen_fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (listen_fd_ < 0) throw std::runtime_error("socket failed");
+    int one = 1;
+    setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = 0;
+    if (bind(listen_fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || listen(listen_fd_, 64) != 0) {
+      close(listen_fd_);
+      throw std::runtime_error("bind/listen on 127.0.0.1:0 failed");
+    }
+    socklen_t len = sizeof a;
+    getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&a), &len);
+    port_ = ntohs(a.sin_port);
+    accept_thread_ = std::thread([this] { accept_loop(); });
+  }
+
+  ~FakeHttpServer() {
+    stop_ = true;
+    if (accept_thread_.joinable()) accept_thread_.join();
+    std::list<std::thread> threads;
+    {
+      std::lock_guard lk(mu_);
+      threads.swap(conn_threads_);
+    }
+    for (auto& t : threads)
+      if (t.joinable()) t.join();
+    close(listen_fd_);
+  }
+
+  FakeHttpServer(const FakeHttpServer&) = delete;
+  FakeHttpServer& operator=(const FakeHttpServer&) = delete;
+
+  int port() const { return port_; }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+
+  std::vector<SeenRequest> requests() const {
+    std::lock_guard lk(mu_);
+    return seen_;
+  }
+  int connections() const { return connections_.load(); }
+
+ private:
+  static constexpr auto kRequestDeadline = std::chrono::seconds(10);
+
+  void accept_loop() {
+    while (!stop_) {
+      pollfd p{listen_fd_, POLLIN, 0};
+      int r = poll(&p, 1, 50);
+      if (r <= 0) continue;
+      int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+      if (fd < 0) continue;
+      ++connections_;
+      std::lock_guard lk(mu_);
+      conn_threads_.emplace_back([this, fd] { serve(fd); });
+    }
+  }
+
+  // Reads more bytes into buf; false on EOF, error, stop or deadline.
+  bool read_more(int fd, std::string& buf, std::chrono::steady_clock::time_point deadline) {
+    while (!stop_ && std::chrono::steady_clock::now() < deadline) {
+      pollfd p{fd, POLLIN, 0};
+      int r = poll(&p, 1, 50);
+      if (r < 0) return false;
+      if (r == 0) continue;
+      char tmp[65536];
+      ssize_t n = recv(fd, tmp, sizeof tmp, 0);
+      if (n <= 0) return false;
+      buf.append(tmp, static_cast<std::size_t>(n));
+      return true;
+    }
+    return false;
+  }
+
+  static bool send_all(int fd, const std::string& data) {
+    std::size_t done = 0;
+    while (done < data.size()) {
+      ssize_t n = ::send(fd, data.data() + done, data.size() - done, MSG_NOSIGNAL);
+      if (n <= 0) return false;
+      done += static_cast<std::size_t>(n);
+    }
+    return true;
+  }
+
+  static std::string reason(int status) {
+    switch (status) {
+      case 100: return "Continue";
+      case 200: return "OK";
+      case 400: return "Bad Request";
+      case 401: return "Unauthorized";
+      case 404: return "Not Found";
+      case 409: return "Conflict";
+      case 422: return "Unprocessable Entity";
+      case 500: return "Internal Server Error";
+      case 502: return "Bad Gateway";
+      case 503: return "Service Unavailable";
+      case 504: return "Gateway Timeout";
+      default: return "Status";
+    }
+  }
+
+  void record(const SeenRequest& r) {
+    std::lock_guard lk(mu_);
+    seen_.push_back(r);
+  }
+
+  void hold_silently(int fd) {
+    // Accepts the TCP connection and never answers; drains what arrives.
+    while (!stop_) {
+      pollfd p{fd, POLLIN, 0};
+      if (poll(&p, 1, 50) > 0) {
+        char tmp[4096];
+        if (recv(fd, tmp, sizeof tmp, 0) <= 0) break;
+      }
+    }
+    close(fd);
+  }
+
+  static void reset_connection(int fd) {
+    linger l{1, 0};
+    setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+    close(fd);  // RST
+  }
+
+  void serve(int fd) {
+    auto deadline = std::chrono::steady_clock::now() + kRequestDeadline;
+    std::string buf;
+    std::size_t head_end;
+    while ((head_end = buf.find("\r\n\r\n")) == std::string::npos) {
+      if (buf.size() > (1 << 20) || !read_more(fd, buf, deadline)) {
+        close(fd);
+        return;
+      }
+    }
+    SeenRequest req;
+    {
+      std::lock_guard lk(mu_);
+      req.index = next_index_++;
+    }
+    std::string head = buf.substr(0, head_end);
+    std::string rest = buf.substr(head_end + 4);
+    std::size_t line_end = head.find("\r\n");
+    std::string first = head.substr(0, line_end);
+    auto sp1 = first.find(' ');
+    auto sp2 = first.find(' ', sp1 == std::string::npos ? 0 : sp1 + 1);
+    if (sp1 == std::string::npos || sp2 == std::string::npos) {
+      close(fd);
+      return;
+    }
+    req.method = first.substr(0, sp1);
+    req.target = first.substr(sp1 + 1, sp2 - sp1 - 1);
+    auto q = req.target.find('?');
+    req.path = req.target.substr(0, q);
+    req.query = q == std::string::npos ? "" : req.target.substr(q + 1);
+    std::size_t pos = line_end == std::string::npos ? head.size() : line_end + 2;
+    while (pos < head.size()) {
+      auto e = head.find("\r\n", pos);
+      std::string line = head.substr(pos, e == std::string::npos ? std::string::npos : e - pos);
+      auto colon = line.find(':');
+      if (colon != std::string::npos) {
+        std::string v = line.substr(colon + 1);
+        v.erase(0, v.find_first_not_of(" \t"));
+        while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.pop_back();
+        req.headers.emplace_back(fake_lower(line.substr(0, colon)), v);
+      }
+      if (e == std::string::npos) break;
+      pos = e + 2;
+    }
+
+    if (on_head_) {
+      if (auto early = on_head_(req)) {
+        record(req);
+        if (early->kind == FakeReply::Kind::Reset) return reset_connection(fd);
+        if (early->kind == FakeReply::Kind::Silent) return hold_silently(fd);
+        respond(fd, *early);
+        return;
+      }
+    }
+
+    if (fake_lower(req.header("expect")) == "100-continue") send_all(fd, "HTTP/1.1 100 Continue\r\n\r\n");
+
+    bool ok = true;
+    if (fake_lower(req.header("transfer-encoding")).find("chunked") != std::string::npos) {
+      std::string body;
+      std::string data = rest;
+      std::size_t p = 0;
+      for (;;) {
+        std::size_t le;
+        while ((le = data.find("\r\n", p)) == std::string::npos)
+          if (!read_more(fd, data, deadline)) {
+            ok = false;
+            break;
+          }
+        if (!ok) break;
+        std::size_t size = std::stoul(data.substr(p, le - p), nullptr, 16);
+        p = le + 2;
+        while (data.size() < p + size + 2)
+          if (!read_more(fd, data, deadline)) {
+            ok = false;
+            break;
+          }
+        if (!ok) break;
+        body.append(data, p, size);
+        p += size + 2;
+        if (size == 0) break;
+      }
+      req.body = body;
+    } else {
+      std::size_t want = 0;
+      if (req.has_header("content-length")) want = std::stoul(req.header("content-length"));
+      while (rest.size() < want)
+        if (!read_more(fd, rest, deadline)) {
+          ok = false;
+          break;
+        }
+      req.body = rest.substr(0, want);
+    }
+    req.body_read = ok;
+    if (!ok) {
+      record(req);
+      close(fd);
+      return;
+    }
+    FakeReply reply = handler_(req);
+    record(req);
+    if (reply.kind == FakeReply::Kind::Reset) return reset_connection(fd);
+    if (reply.kind == FakeReply::Kind::Silent) return hold_silently(fd);
+    respond(fd, reply);
+  }
+
+  void respond(int fd, const FakeReply& r) {
+    std::string out = "HTTP/1.1 " + std::to_string(r.status) + " " + reason(r.status) + "\r\n";
+    if (!r.content_type.empty()) out += "Content-Type: " + r.content_type + "\r\n";
+    out += "Content-Length: " + std::to_string(r.body.size()) + "\r\nConnection: close\r\n\r\n" + r.body;
+    send_all(fd, out);
+    shutdown(fd, SHUT_WR);
+    // Let the client read the answer and close first (bounded), then close.
+    auto until = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+    while (!stop_ && std::chrono::steady_clock::now() < until) {
+      pollfd p{fd, POLLIN, 0};
+      if (poll(&p, 1, 50) > 0) {
+        char tmp[4096];
+        if (recv(fd, tmp, sizeof tmp, 0) <= 0) break;
+      }
+    }
+    close(fd);
+  }
+
+  Handler handler_;
+  HeadHook on_head_;
+  int listen_fd_ = -1;
+  int port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::atomic<int> connections_{0};
+  std::thread accept_thread_;
+  mutable std::mutex mu_;
+  std::list<std::thread> conn_threads_;
+  std::vector<SeenRequest> seen_;
+  int next_index_ = 0;
+};
+
+// A TCP port on 127.0.0.1 that nothing listens on (bound, then released).
+inline int closed_port() {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = 0;
+  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t len = sizeof a;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  close(fd);
+  return ntohs(a.sin_port);
+}
+
+// ------------------------------------------------------------ multipart
+
+struct MultipartPartSeen {
+  std::string name, filename, content_type;
+  std::vector<std::pair<std::string, std::string>> headers;  // lower-case names
+  std::string data;
+};
+
+// Parses a multipart/form-data body; nullopt when it is malformed.
+inline std::optional<std::vector<MultipartPartSeen>> parse_multipart(const std::string& content_type,
+                                                                      const std::string& body) {
+  auto b = fake_lower(content_type).find("boundary=");
+  if (b == std::string::npos) return std::nullopt;
+  std::string boundary = content_type.substr(b + 9);
+  auto semi = boundary.find(';');
+  if (semi != std::string::npos) boundary = boundary.substr(0, semi);
+  if (boundary.size() >= 2 && boundary.front() == '"' && boundary.back() == '"')
+    boundary = boundary.substr(1, boundary.size() - 2);
+  const std::string delim = "--" + boundary;
+  std::vector<MultipartPartSeen> parts;
+  std::size_t p = body.find(delim);
+  if (p == std::string::npos) return std::nullopt;
+  for (;;) {
+    p += delim.size();
+    if (body.compare(p, 2, "--") == 0) break;  // closing delimiter
+    if (body.compare(p, 2, "\r\n") != 0) return std::nullopt;
+    p += 2;
+    auto head_end = body.find("\r\n\r\n", p);
+    if (head_end == std::string::npos) return std::nullopt;
+    MultipartPartSeen part;
+    std::string head = body.substr(p, head_end - p);
+    std::size_t hp = 0;
+    while (hp <= head.size()) {
+      auto e = head.find("\r\n", hp);
+      std::string line = head.substr(hp, e == std::string::npos ? std::string::npos : e - hp);
+      auto colon = line.find(':');
+      if (colon != std::string::npos) {
+        std::string v = line.substr(colon + 1);
+        v.erase(0, v.find_first_not_of(" \t"));
+        part.headers.emplace_back(fake_lower(line.substr(0, colon)), v);
+      }
+      if (e == std::string::npos) break;
+      hp = e + 2;
+    }
+    for (const auto& [k, v] : part.headers) {
+      if (k == "content-type") part.content_type = v;
+      if (k != "content-disposition") continue;
+      auto field = [&](const std::string& key) -> std::string {
+        auto at = v.find("; " + key + "=\"");
+        if (at == std::string::npos) at = v.find(";" + key + "=\"");
+        if (at == std::string::npos) return "";
+        at = v.find('"', at) + 1;
+        return v.substr(at, v.find('"', at) - at);
+      };
+      part.name = field("name");
+      part.filename = field("filename");
+    }
+    std::size_t data_start = head_end + 4;
+    auto next = body.find("\r\n" + delim, data_start);
+    if (next == std::string::npos) return std::nullopt;
+    part.data = body.substr(data_start, next - data_start);
+    parts.push_back(std::move(part));
+    p = next + 2;
+  }
+  return parts;
+}
+
+// ------------------------------------------------------------ fake adapter
+
+struct FakeApi {
+  std::string name, version, context, type = "HTTP";
+  std::vector<std::string> envs = {"Default"};
+  std::string vhost = "localhost";
+};
+
+// Imitates the adapter's REST API under /api/mgw/adapter/0.1 over plain HTTP.
+// POST /apis "deploys" `api` (the zip is not read: the test says which API
+// its project defines); GET /apis lists what is deployed (plus `preloaded`).
+class FakeAdapter {
+ public:
+  static constexpr const char* kBase = "/api/mgw/adapter/0.1";
+
+  enum class Hostile { None, Status503, Reset, Silent };
+
+  struct Options {
+    FakeApi api;                           // what a POST /apis deploys
+    std::vector<FakeApi> preloaded;        // listed from the start
+    std::string user = "admin", password = "admin";
+    Hostile hostile = Hostile::None;       // applied to the first `hostile_count` matching requests
+    int hostile_count = 1;
+    std::string hostile_method = "POST";   // "" = any method
+    std::string hostile_path = "/apis";    // suffix after kBase; "" = any path
+    bool list_after_deploy = true;         // false: POST answers 200 but nothing gets listed
+    std::set<std::string> extra_tokens;    // bearer tokens accepted besides the ones issued
+  };
+
+  explicit FakeAdapter(Options o)
+      : opt_(std::move(o)),
+        apis_(opt_.preloaded),
+        server_([this](const SeenRequest& r) { return handle(r); },
+                [this](const SeenRequest& r) { return on_head(r); }) {}
+
+  std::string url() const { return server_.url(); }
+  int port() const { return server_.port(); }
+  std::vector<SeenRequest> requests() const { return server_.requests(); }
+  std::vector<std::string> issued_tokens() const {
+    std::lock_guard lk(mu_);
+    return {issued_.begin(), issued_.end()};
+  }
+  int hostile_done() const { return hostile_done_.load(); }
+  bool deployed() const {
+    std::lock_guard lk(mu_);
+    return find(opt_.api.name, opt_.api.version) >= 0;
+  }
+
+  // An unsigned JWT-shaped token (header.payload.signature) with exp.
+  static std::string make_token(long long exp, const std::string& user) {
+    auto b64url = [](const std::string& s) {
+      static const char* t = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+      std::string out;
+      unsigned v = 0;
+      int bits = 0;
+      for (unsigned char c : s) {
+        v = v << 8 | c;
+        bits += 8;
+        while (bits >= 6) {
+          bits -= 6;
+          out += t[v >> bits & 63];
+        }
+      }
+      if (bits) out += t[v << (6 - bits) & 63];
+      return out;
+    };
+    nlohmann::json payload = {{"username", user}, {"scope", "admin"}, {"exp", exp}, {"iss", "fake-adapter"}};
+    return b64url(R"({"alg":"RS256","typ":"JWT"})") + "." + b64url(payload.dump()) + "." +
+           b64url("fake-signature-" + std::to_string(exp));
+  }
+
+ private:
+  std::optional<FakeReply> on_head(const SeenRequest& r) {
+    if (opt_.hostile == Hostile::None) return std::nullopt;
+    bool match = (opt_.hostile_method.empty() || r.method == opt_.hostile_method) &&
+                 (opt_.hostile_path.empty() || r.path == std::string(kBase) + opt_.hostile_path);
+    if (!match) return std::nullopt;
+    if (hostile_done_.fetch_add(1) >= opt_.hostile_count) return std::nullopt;
+    switch (opt_.hostile) {
+      case Hostile::Status503:
+        return FakeReply::json(503, R"({"code":503,"message":"try again later"})");
+      case Hostile::Reset:
+        return FakeReply::reset();
+      case Hostile::Silent:
+        return FakeReply::silent();
+      default:
+        return std::nullopt;
+    }
+  }
+
+  int find(const std::string& name, const std::string& version) const {
+    for (std::size_t i = 0; i < apis_.size(); ++i)
+      if (apis_[i].name == name && apis_[i].version == version) return static_cast<int>(i);
+    return -1;
+  }
+
+  bool authorized(const SeenRequest& r) {
+    std::string auth = r.header("authorization");
+    if (auth.rfind("Basic ", 0) == 0) {
+      std::string want = opt_.user + ":" + opt_.password;
+      // compare decoded
+      std::string enc = auth.substr(6);
+      static const std::string tbl = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+      std::string dec;
+      unsigned v = 0;
+      int bits = 0;
+      for (char c : enc) {
+        if (c == '=') break;
+        auto p = tbl.find(c);
+        if (p == std::string::npos) return false;
+        v = v << 6 | static_cast<unsigned>(p);
+        bits += 6;
+        if (bits >= 8) {
+          bits -= 8;
+          dec += static_cast<char>(v >> bits & 0xFF);
+        }
+      }
+      return dec == want;
+    }
+    if (auth.rfind("Bearer ", 0) == 0) {
+      std::string tok = auth.substr(7);
+      std::lock_guard lk(mu_);
+      return issued_.count(tok) || opt_.extra_tokens.count(tok);
+    }
+    return false;
+  }
+
+  FakeReply handle(const SeenRequest& r) {
+    const std::string base = kBase;
+    if (r.path.rfind(base, 0) != 0) return FakeReply::json(404, R"({"code":404,"message":"no such path"})");
+    std::string sub = r.path.substr(base.size());
+    if (sub == "/oauth2/token" && r.method == "POST") {
+      auto j = nlohmann::json::parse(r.body, nullptr, false);
+      if (!j.is_object() || !j.contains("username") || !j.contains("password") || !j["username"].is_string() ||
+          !j["password"].is_string())
+        return FakeReply::json(400, R"({"code":400,"message":"bad credentials body"})");
+      if (j["username"] != opt_.user || j["password"] != opt_.password) return FakeReply::empty(401);
+      auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                     std::chrono::system_clock::now().time_since_epoch())
+                     .count();
+      std::string tok = make_token(now + 3600, opt_.user);
+      {
+        std::lock_guard lk(mu_);
+        issued_.insert(tok);
+      }
+      return FakeReply::json(200, nlohmann::json{{"accessToken", tok}}.dump());
+    }
+    if (sub != "/apis") return FakeReply::json(404, R"({"code":404,"message":"no such path"})");
+    if (!authorized(r)) return FakeReply::json(401, R"({"code":401,"message":"invalid credentials"})");
+    std::lock_guard lk(mu_);
+    if (r.method == "POST") {
+      bool override = r.param("override").value_or("") == "true";
+      int at = find(opt_.api.name, opt_.api.version);
+      if (at >= 0 && !override) return FakeReply::empty(409);
+      if (opt_.list_after_deploy && at < 0) apis_.push_back(opt_.api);
+      return FakeReply::empty(200);
+    }
+    if (r.method == "GET") {
+      std::size_t limit = apis_.size();
+      if (auto l = r.param("limit")) limit = std::min<std::size_t>(limit, std::stoul(*l));
+      std::string query = r.param("query").value_or("");
+      nlohmann::json list = nlohmann::json::array();
+      std::size_t total = 0;
+      for (const auto& a : apis_) {
+        if (query == "type:http" && a.type != "HTTP") continue;
+        if (query == "type:ws" && a.type != "WS") continue;
+        ++total;
+        if (list.size() >= limit) continue;
+        list.push_back({{"apiName", a.name},
+                        {"version", a.version},
+                        {"apiType", a.type},
+                        {"context", a.context},
+                        {"gateway-envs", a.envs},
+                        {"vhost", a.vhost}});
+      }
+      return FakeReply::json(200, nlohmann::json{{"total", total}, {"count", list.size()}, {"list", list}}.dump());
+    }
+    if (r.method == "DELETE") {
+      int at = find(r.param("apiName").value_or(""), r.param("version").value_or(""));
+      if (at < 0) return FakeReply::empty(404);
+      apis_.erase(apis_.begin() + at);
+      return FakeReply::empty(200);
+    }
+    return FakeReply::json(405, R"({"code":405,"message":"method not allowed"})");
+  }
+
+  Options opt_;
+  mutable std::mutex mu_;
+  std::vector<FakeApi> apis_;
+  std::set<std::string> issued_;
+  std::atomic<int> hostile_done_{0};
+  FakeHttpServer server_;  // last: destroyed first, so no handler runs on a dead adapter
+};
+
+}  // namespace portico::test
