@@ -1,3 +1,6 @@
+#include <yaml-cpp/yaml.h>
+
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -6,6 +9,7 @@
 #include "handlers.hpp"
 #include "session.hpp"
 #include "util/error.hpp"
+#include "util/file.hpp"
 #include "util/table.hpp"
 
 namespace portico::cli {
@@ -141,6 +145,56 @@ int run_logout(const Invocation& inv) {
   config::Store store(config::config_dir(inv.config_dir));
   bool had = store.remove_login(env);
   if (!inv.quiet) std::cerr << "portico: " << (had ? "logged out of " : "no stored login for ") << env << "\n";
+  return 0;
+}
+
+}  // namespace portico::cli
+
+namespace portico::cli {
+
+int run_env_import_apictl(const Invocation& inv) {
+  std::string path = inv.get("FILE");
+  if (path.empty()) {
+    const char* home = std::getenv("HOME");
+    if (!home || !*home) throw Error(ExitCode::Input, "HOME is not set", "pass the apictl config file: portico env import-apictl FILE");
+    path = std::string(home) + "/.wso2apictl/main_config.yaml";
+  }
+  YAML::Node root;
+  try {
+    root = YAML::Load(file::read(path, 1 << 20));
+  } catch (const YAML::Exception& e) {
+    throw Error(ExitCode::Input, "cannot read " + path + ": " + e.what());
+  }
+  YAML::Node clusters = root.IsMap() ? root["mgw-clusters"] : YAML::Node();
+  if (!clusters || !clusters.IsMap() || clusters.size() == 0)
+    throw Error(ExitCode::Input, path + " has no mgw-clusters (apictl's Choreo Connect environments)",
+                "add them to apictl with 'apictl mg add env', or add them here with 'portico env add'");
+  config::Store store(config::config_dir(inv.config_dir));
+  auto existing = store.environments();
+  int added = 0, skipped = 0;
+  for (const auto& kv : clusters) {
+    std::string name = kv.first.as<std::string>("");
+    std::string adapter = kv.second.IsMap() ? kv.second["adapter"].as<std::string>("") : "";
+    if (name.empty() || adapter.empty()) continue;
+    if (existing.count(name) && !inv.flag("force")) {
+      std::cerr << "portico: skipped " << name << ": an environment of that name exists (--force replaces it)\n";
+      ++skipped;
+      continue;
+    }
+    config::Environment e;
+    try {
+      e.adapter = config::normalise_adapter_url(adapter);
+    } catch (const Error& err) {
+      std::cerr << "portico: skipped " << name << ": " << err.what() << "\n";
+      ++skipped;
+      continue;
+    }
+    store.put_environment(name, e);
+    std::cerr << "portico: imported " << name << " -> " << e.adapter << "\n";
+    ++added;
+  }
+  std::cerr << "portico: " << added << " imported, " << skipped
+            << " skipped; tokens are not imported: run 'portico login NAME' for each\n";
   return 0;
 }
 

@@ -1,3 +1,4 @@
+#include <cstdlib>
 #include <iostream>
 #include <set>
 #include <sstream>
@@ -12,6 +13,29 @@
 
 namespace portico::cli {
 
+namespace {
+
+struct ExtraReport {
+  std::string format, file;
+};
+
+std::vector<ExtraReport> parse_reports(const std::vector<std::string>& specs) {
+  std::vector<ExtraReport> out;
+  for (const auto& s : specs) {
+    auto eq = s.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == s.size())
+      throw Error(ExitCode::Usage, "--report " + s + ": expected FORMAT=FILE", "for example --report sarif=portico.sarif");
+    std::string format = s.substr(0, eq);
+    bool known = false;
+    for (auto f : report::formats()) known |= f == format;
+    if (!known) throw Error(ExitCode::Usage, "--report: unknown format '" + format + "'", "use human, json, sarif, junit or github");
+    out.push_back({format, s.substr(eq + 1)});
+  }
+  return out;
+}
+
+}  // namespace
+
 int run_validate(const Invocation& inv) {
   rules::Options opts;
   for (const auto& id : inv.all("rule-off")) {
@@ -20,6 +44,7 @@ int run_validate(const Invocation& inv) {
                   "did you mean '" + std::string(rules::nearest_rule(id)) + "'? (rule ids are listed in the README)");
     opts.disabled.insert(id);
   }
+  auto extra = parse_reports(inv.all("report"));
   std::vector<std::string> paths = inv.all("PATH");
   if (paths.empty()) paths.push_back(".");
 
@@ -32,6 +57,7 @@ int run_validate(const Invocation& inv) {
     for (const auto& f : result.findings)
       if (f.severity >= threshold) ok = false;
   }
+  report::ValidationReport rep{result.findings, result.documents, result.files, ok};
 
   std::string out_file = inv.get("output");
   bool to_stdout = out_file.empty() || out_file == "-";
@@ -39,7 +65,6 @@ int run_validate(const Invocation& inv) {
   style.color = to_stdout && use_color(stdout, inv.no_color);
   style.excerpts = to_stdout && is_terminal(stdout);
   auto reporter = report::make_reporter(inv.get("format", "human"), style);
-  report::ValidationReport rep{result.findings, result.documents, result.files, ok};
   if (to_stdout) {
     reporter->write(rep, std::cout);
     std::cout.flush();
@@ -47,11 +72,24 @@ int run_validate(const Invocation& inv) {
     std::ostringstream buf;
     reporter->write(rep, buf);
     file::write_atomic(out_file, buf.str());
-    if (!inv.quiet) {
-      auto s = report::count(result.findings);
-      std::cerr << "portico: wrote " << out_file << " (" << s.errors << " errors, " << s.warnings
-                << " warnings, " << s.infos << " infos)\n";
-    }
+  }
+  for (const auto& e : extra) {
+    std::ostringstream buf;
+    report::make_reporter(e.format, {})->write(rep, buf);
+    file::write_atomic(e.file, buf.str());
+  }
+  // In GitHub Actions, annotations on the pull request besides the chosen
+  // format (on stderr: stdout keeps the format's contract; the runner reads both).
+  const char* gha = std::getenv("GITHUB_ACTIONS");
+  if (gha && std::string(gha) == "true" && !inv.flag("no-annotations") && inv.get("format", "human") != "github") {
+    for (const auto& f : result.findings) std::cerr << report::github_annotation(f) << "\n";
+  }
+  if (!inv.quiet && (!to_stdout || !extra.empty())) {
+    auto s = report::count(result.findings);
+    std::cerr << "portico: " << s.errors << " errors, " << s.warnings << " warnings, " << s.infos << " infos; wrote";
+    if (!to_stdout) std::cerr << " " << out_file;
+    for (const auto& e : extra) std::cerr << " " << e.file;
+    std::cerr << "\n";
   }
   return ok ? 0 : static_cast<int>(ExitCode::Findings);
 }

@@ -12,7 +12,10 @@
 
 namespace portico::cli {
 
-enum class ValueKind { None, Text, Path, Choice, Number };
+// EnvName: a configured environment name (completed from the config at
+// completion time); Path: files and directories.
+// RuleId: a validation rule id (completed from the rule catalogue).
+enum class ValueKind { None, Text, Path, Choice, Number, EnvName, RuleId };
 
 struct FlagSpec {
   std::string_view name;        // long name without dashes: "format"
@@ -32,6 +35,7 @@ struct PositionalSpec {
   ValueKind kind = ValueKind::Path;
   bool repeatable = false;
   std::string_view default_value;
+  std::vector<std::string_view> choices;  // for ValueKind::Choice
 };
 
 // What a command gets: values by flag or positional name.
@@ -54,6 +58,7 @@ struct CommandSpec {
   std::vector<PositionalSpec> positionals;
   std::vector<FlagSpec> flags;
   std::function<int(const Invocation&)> run;
+  bool hidden = false;  // internal helpers for the completion scripts
 };
 
 std::span<const CommandSpec> commands();

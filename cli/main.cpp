@@ -54,7 +54,7 @@ int main(int argc, char** argv) {
              "\nRun 'portico COMMAND --help' for a command's flags and examples.");
   std::string examples = "Examples:\n";
   for (const auto& c : cli::commands())
-    if (!c.examples.empty()) examples += "  " + std::string(c.examples.front()) + "\n";
+    if (!c.examples.empty() && !c.hidden) examples += "  " + std::string(c.examples.front()) + "\n";
   app.description(examples + "\n" + app.get_description());
 
   for (const auto& f : cli::global_flags()) add_flag(app, f, inv);
@@ -79,11 +79,14 @@ int main(int argc, char** argv) {
     }
     CLI::App* sub = parent->add_subcommand(name, describe(c));
     sub->fallthrough();
+    if (c.hidden) sub->group("");
     for (const auto& p : c.positionals) {
       auto& store = inv.values[std::string(p.name)];
       auto* opt = sub->add_option(std::string(p.name), store, std::string(p.help));
       if (!p.repeatable) opt->expected(1);
       if (p.default_value.empty() && !p.repeatable) opt->required();
+      if (p.kind == cli::ValueKind::Choice)
+        opt->check(CLI::IsMember(std::vector<std::string>(p.choices.begin(), p.choices.end())));
     }
     for (const auto& f : c.flags) add_flag(*sub, f, inv);
     sub->callback([&chosen, &c] { chosen = &c; });
@@ -107,6 +110,8 @@ int main(int argc, char** argv) {
   inv.quiet = inv.flag("quiet");
   inv.verbose = inv.flag("verbose");
   if (!chosen) return static_cast<int>(ExitCode::Usage);
+  // For tests that check command lines (samples/ci): parse, do not run.
+  if (const char* p = std::getenv("PORTICO_PARSE_ONLY"); p && std::string(p) == "1") return 0;
   try {
     return chosen->run(inv);
   } catch (const portico::Error& e) {

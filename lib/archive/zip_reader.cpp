@@ -12,7 +12,8 @@ namespace {
 [[noreturn]] void bad(const std::string& why) { throw Error(ExitCode::Input, "not a valid zip archive: " + why); }
 }  // namespace
 
-std::vector<ZipEntry> read_zip(std::string_view bytes, const ZipLimits& limits) {
+std::vector<ZipEntry> read_zip(std::string_view bytes, const ZipLimits& limits,
+                               const std::function<bool(std::string_view)>& load) {
   // The smallest zip is its 22-byte end record; libzip would take less as empty.
   if (bytes.size() < 22) bad(bytes.empty() ? "it is empty" : "it is too short");
   zip_error_t err;
@@ -38,7 +39,8 @@ std::vector<ZipEntry> read_zip(std::string_view bytes, const ZipLimits& limits) 
     ZipEntry e;
     e.name = st.name ? st.name : "";
     e.directory = !e.name.empty() && e.name.back() == '/';
-    if (!e.directory) {
+    if (!e.directory && (!load || load(e.name))) {
+      e.loaded = true;
       if (st.size > limits.max_entry_bytes) bad("entry " + e.name + " is larger than the limit");
       total += st.size;
       if (total > limits.max_total_bytes) bad("the entries add up to more than the limit");

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,11 +19,14 @@ struct ZipLimits {
 struct ZipEntry {
   std::string name;  // as stored, '/' separators
   bool directory = false;
-  std::string data;  // empty for directories
+  std::string data;  // empty for directories and for entries not loaded
+  bool loaded = false;
 };
 
-// Entries in archive order. Throws Error(Input) when `bytes` is not a zip,
-// is damaged, or exceeds the limits.
-std::vector<ZipEntry> read_zip(std::string_view bytes, const ZipLimits& limits = {});
+// Entries in archive order. Only the entries `load` selects are inflated
+// (all when it is empty), so that a large archive is never unpacked whole.
+// Throws Error(Input) when `bytes` is not a zip, is damaged, or exceeds the limits.
+std::vector<ZipEntry> read_zip(std::string_view bytes, const ZipLimits& limits = {},
+                               const std::function<bool(std::string_view)>& load = {});
 
 }  // namespace portico::archive

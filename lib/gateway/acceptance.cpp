@@ -68,8 +68,13 @@ std::vector<Target> read_targets(const std::string* bytes) {
 
 Verdict accept_project(std::string_view zip_bytes) {
   std::vector<archive::ZipEntry> entries;
+  // Only what the adapter reads is inflated: documentation stays packed.
+  auto wanted = [](std::string_view name) {
+    return contains(name, "api.yaml") || contains(name, "api.json") || contains(name, "Definitions/swagger.") ||
+           contains(name, "deployment_environments.yaml") || contains(name, "Endpoint-certificates/");
+  };
   try {
-    entries = archive::read_zip(zip_bytes);
+    entries = archive::read_zip(zip_bytes, {}, wanted);
   } catch (const Error& e) {
     return reject(std::string("the upload is ") + e.what());
   }

@@ -120,8 +120,10 @@ void run_server(const ServerConfig& config, const std::function<void(const std::
     req.authorization = hreq.get_header_value("Authorization");
     req.multipart = hreq.is_multipart_form_data();
     if (req.multipart) {
-      req.has_file = hreq.has_file("file");
-      if (req.has_file) req.file = hreq.get_file_value("file").content;
+      req.has_file = hreq.files.count("file") > 0;
+      // A view, not a copy: the upload may be tens of megabytes.
+      auto it = hreq.files.find("file");
+      if (req.has_file && it != hreq.files.end()) req.file = it->second.content;
     } else {
       req.body = hreq.body;
     }

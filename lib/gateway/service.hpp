@@ -31,7 +31,7 @@ struct Request {
   std::string body;
   bool multipart = false;
   bool has_file = false;
-  std::string file;  // the multipart part named "file"
+  std::string_view file;  // the multipart part named "file" (not owned)
 };
 
 struct Response {

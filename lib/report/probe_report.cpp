@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "report/xml.hpp"
 #include "util/error.hpp"
 #include "util/table.hpp"
 
@@ -132,12 +133,47 @@ class Json : public ProbeReporter {
   }
 };
 
+// One testcase per group; unavailable, failed-over and degraded groups fail.
+class Junit : public ProbeReporter {
+ public:
+  void write(const ProbeView& v, std::ostream& out) override {
+    std::size_t failures = 0;
+    for (const auto& o : v.outcomes) failures += o.verdict == probe::Verdict::Primary || o.verdict == probe::Verdict::AllUp ? 0 : 1;
+    out << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"portico probe\" tests=\""
+        << v.outcomes.size() << "\" failures=\"" << failures << "\">\n  <testsuite name=\""
+        << xml_escape(v.resolution.name.value + " " + v.resolution.version.value) << "\" tests=\"" << v.outcomes.size()
+        << "\" failures=\"" << failures << "\" errors=\"0\" skipped=\"0\" time=\"" << v.elapsed_ms / 1000 << "\">\n";
+    for (std::size_t gi = 0; gi < v.plan.groups.size(); ++gi) {
+      const auto& g = v.plan.groups[gi];
+      const auto& o = v.outcomes[gi];
+      std::string name = (g.group->resource ? g.group->path : std::string("(API)")) + " " +
+                         std::string(endpoints::to_string(g.group->environment));
+      out << "    <testcase classname=\"" << endpoints::to_string(g.group->type) << "\" name=\"" << xml_escape(name) << "\">";
+      if (o.verdict != probe::Verdict::Primary && o.verdict != probe::Verdict::AllUp) {
+        std::string detail;
+        for (std::size_t i = 0; i < g.urls.size(); ++i) {
+          const probe::Result* r = result_of(v, g.urls[i]);
+          detail += g.urls[i].url + ": " +
+                    (!r ? g.urls[i].problem : r->available ? "up" : "down (" + std::string(probe::to_string(r->reason)) + ")") + "\n";
+        }
+        std::string serving = o.serving ? g.urls[*o.serving].url : "nothing";
+        out << "\n      <failure type=\"" << probe::to_string(o.verdict) << "\" message=\""
+            << xml_escape(std::string(probe::to_string(o.verdict)) + ": serving " + serving) << "\">" << xml_escape(detail)
+            << "</failure>\n    ";
+      }
+      out << "</testcase>\n";
+    }
+    out << "  </testsuite>\n</testsuites>\n";
+  }
+};
+
 }  // namespace
 
 std::unique_ptr<ProbeReporter> make_probe_reporter(std::string_view format, bool color) {
   if (format == "human") return std::make_unique<Human>(color);
   if (format == "json") return std::make_unique<Json>();
-  throw Error(ExitCode::Usage, "unknown format '" + std::string(format) + "'", "use human or json");
+  if (format == "junit") return std::make_unique<Junit>();
+  throw Error(ExitCode::Usage, "unknown format '" + std::string(format) + "'", "use human, json or junit");
 }
 
 }  // namespace portico::report

@@ -18,7 +18,7 @@ Summary count(std::span<const Finding> findings) {
 }
 
 namespace {
-constexpr std::array<std::string_view, 2> kFormats{"human", "json"};
+constexpr std::array<std::string_view, 5> kFormats{"human", "json", "sarif", "junit", "github"};
 }
 
 std::span<const std::string_view> formats() { return kFormats; }
@@ -26,8 +26,11 @@ std::span<const std::string_view> formats() { return kFormats; }
 std::unique_ptr<Reporter> make_reporter(std::string_view format, const Style& style) {
   if (format == "human") return make_human_reporter(style);
   if (format == "json") return make_json_reporter();
+  if (format == "sarif") return make_sarif_reporter();
+  if (format == "junit") return make_junit_reporter();
+  if (format == "github") return make_github_reporter();
   throw Error(ExitCode::Usage, "unknown format '" + std::string(format) + "'",
-              "use one of: human, json");
+              "use one of: human, json, sarif, junit, github");
 }
 
 }  // namespace portico::report

@@ -37,6 +37,9 @@ class Reporter {
   virtual void write(const ValidationReport& report, std::ostream& out) = 0;
 };
 
+// One GitHub Actions workflow command (::error file=...,line=...,col=...,title=RULE::message).
+std::string github_annotation(const Finding& f);
+
 // Formats that exist, for --format and completions.
 std::span<const std::string_view> formats();
 // Throws Error(Usage) for an unknown format.

@@ -35,6 +35,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <regex>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -503,7 +504,13 @@ class FakeAdapter {
  public:
   static constexpr const char* kBase = "/api/mgw/adapter/0.1";
 
-  enum class Hostile { None, Status503, Reset, Silent };
+  // Status503: 503 with a JSON body; Status500Empty: 500 with no body (the
+  // real adapter's answer to a rejected project); Reset: RST after reading
+  // the request head, before the body; Silent: never answer; ResetAfterDeploy:
+  // handle the request in full (deploying the API), then RST instead of
+  // answering (an ambiguous failure).
+  // Custom: answer `custom_reply` (from the request head alone).
+  enum class Hostile { None, Status503, Status500Empty, Reset, Silent, ResetAfterDeploy, Custom };
 
   struct Options {
     FakeApi api;                           // what a POST /apis deploys
@@ -515,6 +522,7 @@ class FakeAdapter {
     std::string hostile_path = "/apis";    // suffix after kBase; "" = any path
     bool list_after_deploy = true;         // false: POST answers 200 but nothing gets listed
     std::set<std::string> extra_tokens;    // bearer tokens accepted besides the ones issued
+    FakeReply custom_reply;                // for Hostile::Custom
   };
 
   explicit FakeAdapter(Options o)
@@ -560,22 +568,34 @@ class FakeAdapter {
   }
 
  private:
+  bool hostile_match(const SeenRequest& r) const {
+    return (opt_.hostile_method.empty() || r.method == opt_.hostile_method) &&
+           (opt_.hostile_path.empty() || r.path == std::string(kBase) + opt_.hostile_path);
+  }
+
   std::optional<FakeReply> on_head(const SeenRequest& r) {
-    if (opt_.hostile == Hostile::None) return std::nullopt;
-    bool match = (opt_.hostile_method.empty() || r.method == opt_.hostile_method) &&
-                 (opt_.hostile_path.empty() || r.path == std::string(kBase) + opt_.hostile_path);
-    if (!match) return std::nullopt;
+    if (opt_.hostile == Hostile::None || opt_.hostile == Hostile::ResetAfterDeploy) return std::nullopt;
+    if (!hostile_match(r)) return std::nullopt;
     if (hostile_done_.fetch_add(1) >= opt_.hostile_count) return std::nullopt;
     switch (opt_.hostile) {
       case Hostile::Status503:
         return FakeReply::json(503, R"({"code":503,"message":"try again later"})");
+      case Hostile::Status500Empty:
+        return FakeReply::empty(500);
       case Hostile::Reset:
         return FakeReply::reset();
       case Hostile::Silent:
         return FakeReply::silent();
+      case Hostile::Custom:
+        return opt_.custom_reply;
       default:
         return std::nullopt;
     }
+  }
+
+  static bool matches(const std::string& v, const char* re) { return std::regex_match(v, std::regex(re)); }
+  static FakeReply unprocessable(const std::string& message) {
+    return FakeReply::json(422, nlohmann::json{{"code", 601}, {"message", message}}.dump());
   }
 
   int find(const std::string& name, const std::string& version) const {
@@ -616,6 +636,14 @@ class FakeAdapter {
   }
 
   FakeReply handle(const SeenRequest& r) {
+    FakeReply reply = answer(r);
+    if (opt_.hostile == Hostile::ResetAfterDeploy && hostile_match(r) &&
+        hostile_done_.fetch_add(1) < opt_.hostile_count)
+      return FakeReply::reset();
+    return reply;
+  }
+
+  FakeReply answer(const SeenRequest& r) {
     const std::string base = kBase;
     if (r.path.rfind(base, 0) != 0) return FakeReply::json(404, R"({"code":404,"message":"no such path"})");
     std::string sub = r.path.substr(base.size());
@@ -624,6 +652,9 @@ class FakeAdapter {
       if (!j.is_object() || !j.contains("username") || !j.contains("password") || !j["username"].is_string() ||
           !j["password"].is_string())
         return FakeReply::json(400, R"({"code":400,"message":"bad credentials body"})");
+      for (const char* k : {"username", "password"})
+        if (!matches(j[k].get<std::string>(), R"(^[a-zA-Z0-9_~.@-]{0,100}$)"))
+          return unprocessable(std::string(k) + " must match ^[a-zA-Z0-9_~.@-]*$ and have at most 100 characters");
       if (j["username"] != opt_.user || j["password"] != opt_.password) return FakeReply::empty(401);
       auto now = std::chrono::duration_cast<std::chrono::seconds>(
                      std::chrono::system_clock::now().time_since_epoch())
@@ -646,6 +677,10 @@ class FakeAdapter {
       return FakeReply::empty(200);
     }
     if (r.method == "GET") {
+      if (auto q = r.param("query"); q && !matches(*q, "^[a-zA-Z:]{0,9}$"))
+        return unprocessable("query must match ^[a-zA-Z:]*$ and have at most 9 characters");
+      if (auto l = r.param("limit"); l && (!matches(*l, "^[0-9]{1,9}$") || std::stoul(*l) < 1 || std::stoul(*l) > 100000000))
+        return unprocessable("limit must be an integer from 1 to 100000000");
       std::size_t limit = apis_.size();
       if (auto l = r.param("limit")) limit = std::min<std::size_t>(limit, std::stoul(*l));
       std::string query = r.param("query").value_or("");
@@ -666,6 +701,12 @@ class FakeAdapter {
       return FakeReply::json(200, nlohmann::json{{"total", total}, {"count", list.size()}, {"list", list}}.dump());
     }
     if (r.method == "DELETE") {
+      if (!matches(r.param("apiName").value_or(""), "^[a-zA-Z0-9_~.-]{3,255}$"))
+        return unprocessable("apiName is required and must match ^[a-zA-Z0-9_~.-]{3,255}$");
+      if (!matches(r.param("version").value_or(""), "^[a-zA-Z0-9_.-]{1,15}$"))
+        return unprocessable("version is required and must match ^[a-zA-Z0-9_.-]{1,15}$");
+      if (auto v = r.param("vhost"); v && !matches(*v, R"(^(\*|(\*-|\*\.)?(([a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9\-]*[a-zA-Z0-9])\.)*([A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9\-]*[A-Za-z0-9])(-\*|\.\*)?)$)"))
+        return unprocessable("vhost is not a valid virtual host name");
       int at = find(r.param("apiName").value_or(""), r.param("version").value_or(""));
       if (at < 0) return FakeReply::empty(404);
       apis_.erase(apis_.begin() + at);

@@ -189,7 +189,8 @@ TEST_CASE("gateway service: deployments persist in the store across instances") 
     r.path = "/apis";
     r.authorization = "Basic " + base64::encode("admin:admin");
     r.multipart = r.has_file = true;
-    r.file = project("Pets", "1.0.0", "/pets");
+    std::string zip = project("Pets", "1.0.0", "/pets");
+    r.file = zip;
     REQUIRE(s.handle(r).status == 200);
   }
   gateway::Store again(dir.path);

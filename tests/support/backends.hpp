@@ -1,0 +1,298 @@
+// Test support: endpoint backends on loopback for `portico probe`'s tests
+// (tests/e2e/test_probe.cpp). Everything listens on 127.0.0.1 with a port
+// the kernel picks; nothing here ever touches another address.
+//
+// - Backend: an accept loop in one thread that counts the connections it
+//   accepts and then, by kind, answers HTTP 200, answers HTTP 503, holds the
+//   connection open and never answers, closes it after the client's first
+//   bytes, or does a TLS
+//   handshake (certificate and key given) and answers HTTP 200 inside it.
+// - closed_port(): a port that was free a moment ago and has no listener:
+//   connects to it are refused.
+// - BlackHole: a listening socket with backlog 0 whose accept queue is
+//   filled by connections nobody accepts; Linux then drops further SYNs, so
+//   connects time out. It checks itself (`ok()`): a connect must stay
+//   unanswered for 200 ms.
+//
+// Header-only. Every wait is bounded: a connection is served within about
+// 1.5 s, and destruction stops the thread within about 100 ms.
+#pragma once
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <memory>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace portico::test {
+
+// A TCP socket listening on 127.0.0.1 with a free port; returns the fd and
+// sets `port`.
+inline int listen_loopback(int& port, int backlog = 64) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) throw std::runtime_error("socket() failed");
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = 0;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(fd, backlog) != 0) {
+    ::close(fd);
+    throw std::runtime_error("cannot listen on 127.0.0.1");
+  }
+  socklen_t len = sizeof a;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  port = ntohs(a.sin_port);
+  return fd;
+}
+
+// A port on 127.0.0.1 with nobody listening (bound to get it, then closed).
+inline int closed_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) throw std::runtime_error("socket() failed");
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    ::close(fd);
+    throw std::runtime_error("cannot bind on 127.0.0.1");
+  }
+  socklen_t len = sizeof a;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
+
+// A non-blocking connect to 127.0.0.1:port; -1 when the socket cannot be made.
+inline int connect_loopback_nonblocking(int port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -1;
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  int rc = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  if (rc != 0 && errno != EINPROGRESS) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+class Backend {
+ public:
+  enum class Kind {
+    Http200,     // reads the request head, answers 200 "ok"
+    Http503,     // reads the request head, answers 503
+    Hang,        // accepts and never answers (held open until destruction)
+    Close,       // reads what the client sends first (up to 500 ms), then closes without a word
+    Tls200,      // TLS handshake, then like Http200 inside TLS
+  };
+
+  explicit Backend(Kind kind) : Backend(kind, {}, nullptr) {}
+  // For Kind::Tls200: the server certificate (PEM) and its key.
+  Backend(Kind kind, const std::string& cert_pem, EVP_PKEY* key) : kind_(kind) {
+    std::signal(SIGPIPE, SIG_IGN);  // a write to a client that left must fail, not kill the test
+    if (kind_ == Kind::Tls200) {
+      if (!key || cert_pem.empty()) throw std::runtime_error("a TLS backend needs a certificate and a key");
+      ctx_ = SSL_CTX_new(TLS_server_method());
+      std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new_mem_buf(cert_pem.data(), static_cast<int>(cert_pem.size())),
+                                                    BIO_free);
+      X509* cert = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr);
+      bool ok = cert && SSL_CTX_use_certificate(ctx_, cert) == 1 && SSL_CTX_use_PrivateKey(ctx_, key) == 1;
+      if (cert) X509_free(cert);
+      if (!ok) {
+        SSL_CTX_free(ctx_);
+        throw std::runtime_error("cannot load the backend's certificate or key");
+      }
+    }
+    listen_fd_ = listen_loopback(port_);
+    thread_ = std::thread([this] { loop(); });
+  }
+
+  ~Backend() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+    for (int fd : held_) ::close(fd);
+    if (listen_fd_ >= 0) ::close(listen_fd_);
+    if (ctx_) SSL_CTX_free(ctx_);
+  }
+  Backend(const Backend&) = delete;
+  Backend& operator=(const Backend&) = delete;
+
+  int port() const { return port_; }
+  std::string url(const std::string& scheme = "http", const std::string& host = "127.0.0.1") const {
+    return scheme + "://" + host + ":" + std::to_string(port_);
+  }
+  int accepted() const { return accepted_.load(); }
+  int requests() const { return requests_.load(); }      // HTTP requests answered
+  int handshakes() const { return handshakes_.load(); }  // TLS handshakes completed
+
+  // Waits (at most `limit`) until `n` connections were accepted, then a
+  // further `settle` for stragglers; returns the count.
+  int wait_accepted(int n, std::chrono::milliseconds limit = std::chrono::milliseconds(3000),
+                    std::chrono::milliseconds settle = std::chrono::milliseconds(300)) const {
+    auto end = std::chrono::steady_clock::now() + limit;
+    while (accepted() < n && std::chrono::steady_clock::now() < end)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    std::this_thread::sleep_for(settle);
+    return accepted();
+  }
+
+ private:
+  using Clock = std::chrono::steady_clock;
+
+  void loop() {
+    while (!stop_) {
+      pollfd p{listen_fd_, POLLIN, 0};
+      if (::poll(&p, 1, 50) <= 0) continue;
+      int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+      if (fd < 0) continue;
+      ++accepted_;
+      switch (kind_) {
+        case Kind::Hang: held_.push_back(fd); break;
+        case Kind::Close: read_then_close(fd); break;
+        case Kind::Tls200: serve_tls(fd); break;
+        default: serve_plain(fd); break;
+      }
+    }
+  }
+
+  static bool head_complete(const std::string& s) { return s.find("\r\n\r\n") != std::string::npos; }
+
+  std::string answer() const {
+    if (kind_ == Kind::Http503)
+      return "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nContent-Length: 11\r\n"
+             "Connection: close\r\n\r\nunavailable";
+    return "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok";
+  }
+
+  // Reads a request head (bounded by 1.5 s), answers it, closes. A TCP probe
+  // connects and closes without a request: EOF ends the wait at once.
+  void serve_plain(int fd) {
+    std::string head;
+    auto end = Clock::now() + std::chrono::milliseconds(1500);
+    while (!head_complete(head) && !stop_ && Clock::now() < end) {
+      pollfd p{fd, POLLIN, 0};
+      if (::poll(&p, 1, 50) <= 0) continue;
+      char buf[2048];
+      ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+      if (n <= 0) break;
+      head.append(buf, static_cast<std::size_t>(n));
+    }
+    if (head_complete(head)) {
+      ++requests_;
+      std::string a = answer();
+      std::size_t done = 0;
+      while (done < a.size()) {
+        ssize_t n = ::send(fd, a.data() + done, a.size() - done, MSG_NOSIGNAL);
+        if (n <= 0) break;
+        done += static_cast<std::size_t>(n);
+      }
+      ::shutdown(fd, SHUT_WR);
+    }
+    ::close(fd);
+  }
+
+  // One read (the client's first bytes, e.g. a TLS ClientHello), then a
+  // plain close: the client sees EOF, not a reset, since nothing is left unread.
+  void read_then_close(int fd) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 500) > 0) {
+      char buf[16384];
+      (void)::recv(fd, buf, sizeof buf, 0);
+    }
+    ::close(fd);
+  }
+
+  // A blocking TLS server side with 1.5 s socket timeouts on every read and write.
+  void serve_tls(int fd) {
+    timeval tv{1, 500000};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    SSL* ssl = SSL_new(ctx_);
+    SSL_set_fd(ssl, fd);
+    ERR_clear_error();
+    if (SSL_accept(ssl) == 1) {
+      ++handshakes_;
+      std::string head;
+      auto end = Clock::now() + std::chrono::milliseconds(1500);
+      while (!head_complete(head) && !stop_ && Clock::now() < end) {
+        char buf[2048];
+        int n = SSL_read(ssl, buf, sizeof buf);
+        if (n <= 0) break;
+        head.append(buf, static_cast<std::size_t>(n));
+      }
+      if (head_complete(head)) {
+        ++requests_;
+        std::string a = answer();
+        SSL_write(ssl, a.data(), static_cast<int>(a.size()));
+      }
+      SSL_shutdown(ssl);
+    }
+    ERR_clear_error();
+    SSL_free(ssl);
+    ::close(fd);
+  }
+
+  Kind kind_;
+  SSL_CTX* ctx_ = nullptr;
+  int listen_fd_ = -1;
+  int port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::atomic<int> accepted_{0}, requests_{0}, handshakes_{0};
+  std::vector<int> held_;  // only the accept thread touches it until the join
+  std::thread thread_;
+};
+
+// A listening socket whose accept queue is full: connects get no answer.
+class BlackHole {
+ public:
+  BlackHole() {
+    listen_fd_ = listen_loopback(port_, 0);
+    // Backlog 0 still queues one connection; fill until a connect stays
+    // unanswered for 200 ms (that socket stays open, as one more filler).
+    for (int i = 0; i < 8 && !ok_; ++i) {
+      int fd = connect_loopback_nonblocking(port_);
+      if (fd < 0) break;
+      fillers_.push_back(fd);
+      pollfd p{fd, POLLOUT, 0};
+      if (::poll(&p, 1, 200) == 0) ok_ = true;
+    }
+  }
+  ~BlackHole() {
+    for (int fd : fillers_) ::close(fd);
+    ::close(listen_fd_);
+  }
+  BlackHole(const BlackHole&) = delete;
+  BlackHole& operator=(const BlackHole&) = delete;
+
+  bool ok() const { return ok_; }
+  int port() const { return port_; }
+  std::string url(const std::string& scheme = "http") const {
+    return scheme + "://127.0.0.1:" + std::to_string(port_);
+  }
+
+ private:
+  int listen_fd_ = -1;
+  int port_ = 0;
+  bool ok_ = false;
+  std::vector<int> fillers_;
+};
+
+}  // namespace portico::test
