@@ -50,6 +50,14 @@ int run_env_add(const Invocation& inv) {
   if (envs.count(name) && !inv.flag("force"))
     throw Error(ExitCode::Usage, "environment '" + name + "' exists already", "pass --force to replace it");
   store.put_environment(name, e);
+  // A token issued by the old adapter must never be sent to a new one.
+  if (envs.count(name) && envs[name].adapter != e.adapter) {
+    try {
+      if (store.remove_login(name) && !inv.quiet)
+        std::cerr << "portico: the stored login of " << name << " was for another adapter and is dropped\n";
+    } catch (const Error&) {
+    }
+  }
   if (e.adapter.rfind("http://", 0) == 0)
     std::cerr << "portico: warning: " << name << " is plain HTTP; use it only with a local 'portico gateway --plain-http'\n";
   if (e.insecure) std::cerr << "portico: warning: TLS verification is off for " << name << "\n";

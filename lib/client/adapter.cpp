@@ -154,7 +154,24 @@ void AdapterClient::fail_status(const net::HttpResponse& res, const std::string&
   }
 }
 
+namespace {
+// The adapter's parameter patterns (adapterAPI.yaml), checked before sending.
+bool chars_ok(std::string_view s, std::string_view extra, bool digits = true) {
+  for (char c : s) {
+    bool ok = std::isalpha(static_cast<unsigned char>(c)) || (digits && std::isdigit(static_cast<unsigned char>(c))) ||
+              extra.find(c) != std::string_view::npos;
+    if (!ok) return false;
+  }
+  return true;
+}
+}  // namespace
+
 Token AdapterClient::login(const std::string& username, const std::string& password) {
+  for (const auto* v : {&username, &password})
+    if (v->size() > 100 || !chars_ok(*v, "_~.@-"))
+      throw Error(ExitCode::Auth,
+                  "the adapter's token endpoint takes only user names and passwords of at most 100 letters, digits and _~.@-",
+                  "use Basic authentication instead: set PORTICO_USERNAME and PORTICO_PASSWORD");
   net::HttpRequest req;
   req.method = "POST";
   req.url = target_.base_url + "/oauth2/token";
@@ -200,7 +217,12 @@ void AdapterClient::deploy(const std::string& zip_path, bool override, const std
   fail_status(res, "deploy");
 }
 
+
 std::vector<ApiInfo> AdapterClient::list(const std::string& query, long limit) {
+  if (query.size() > 9 || !chars_ok(query, ":", false))
+    throw Error(ExitCode::Usage, "--query '" + query + "' is not a filter the adapter takes (at most 9 letters and ':')",
+                "for example --query type:http or --query type:ws");
+  if (limit < 0 || limit > 100000000) throw Error(ExitCode::Usage, "--limit takes a number from 1 to 100000000");
   std::vector<std::pair<std::string, std::string>> params;
   if (!query.empty()) params.emplace_back("query", query);
   if (limit > 0) params.emplace_back("limit", std::to_string(limit));
@@ -229,6 +251,15 @@ std::vector<ApiInfo> AdapterClient::list(const std::string& query, long limit) {
 
 void AdapterClient::undeploy(const std::string& name, const std::string& version, const std::string& vhost,
                              const std::vector<std::string>& environments) {
+  if (name.size() < 3 || name.size() > 255 || !chars_ok(name, "_~.-"))
+    throw Error(ExitCode::Usage, "API name '" + name + "' cannot be undeployed: the adapter takes names matching ^[a-zA-Z0-9_~.-]{3,255}$");
+  if (version.empty() || version.size() > 15 || !chars_ok(version, "_.-"))
+    throw Error(ExitCode::Usage, "API version '" + version + "' does not match the adapter's ^[a-zA-Z0-9_.-]{1,15}$");
+  if (vhost.size() > 255 || !chars_ok(vhost, ".-*"))
+    throw Error(ExitCode::Usage, "--vhost '" + vhost + "' is not a host name");
+  for (const auto& e : environments)
+    if (e.empty() || !chars_ok(e, "_ .-"))
+      throw Error(ExitCode::Usage, "--gateway-env '" + e + "' is not a gateway environment name");
   std::vector<std::pair<std::string, std::string>> params{{"apiName", name}, {"version", version}};
   if (!vhost.empty()) params.emplace_back("vhost", vhost);
   if (!environments.empty()) {

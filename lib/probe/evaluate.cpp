@@ -32,6 +32,8 @@ Plan plan(const endpoints::Resolution& r, const std::string& environment) {
         s.problem = parsed.why;
       } else if (parsed.scheme != "http" && parsed.scheme != "https") {
         s.problem = "scheme '" + parsed.scheme + "' is not probed";
+      } else if (!parsed.host_valid()) {
+        s.problem = "host '" + parsed.host + "' is not one the gateway accepts";
       } else if (parsed.port < 1 || parsed.port > 65535) {
         s.problem = "port " + parsed.port_text + " is out of range";
       } else {

@@ -252,8 +252,11 @@ class SocketProber : public Prober {
           continue;
         }
         char buf[256] = "the TLS handshake failed";
-        if (unsigned long code = ERR_get_error()) ERR_error_string_n(code, buf, sizeof buf);
-        bool reset = e == SSL_ERROR_SYSCALL || e == SSL_ERROR_ZERO_RETURN;
+        unsigned long code = ERR_get_error();
+        if (code) ERR_error_string_n(code, buf, sizeof buf);
+        // OpenSSL 3 reports a peer closing mid-handshake as an SSL error (unexpected EOF).
+        bool reset = e == SSL_ERROR_SYSCALL || e == SSL_ERROR_ZERO_RETURN ||
+                     (code && ERR_GET_REASON(code) == SSL_R_UNEXPECTED_EOF_WHILE_READING);
         finish_attempt(p, results, reset ? Reason::Reset : Reason::Tls,
                        reset ? "the connection closed during the TLS handshake" : buf, pending, o);
       }

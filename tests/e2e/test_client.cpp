@@ -880,6 +880,23 @@ TEST_CASE("login: an expired token exits 5 without a way to renew it, and is ren
   CHECK(json::parse(renewed.out, nullptr, false).is_object());
 }
 
+TEST_CASE("login: a token refused again after one renewal exits 5 instead of renewing for ever") {
+  Client c;
+  auto opt = fake_options();
+  opt.hostile = FakeAdapter::Hostile::Custom;
+  opt.hostile_count = 1000;
+  opt.hostile_method = "GET";
+  opt.custom_reply = FakeReply::json(401, R"({"code":401,"message":"invalid credentials"})");
+  FakeAdapter fake(opt);
+  auto r = c({"list", "-e", fake.url()}, "",
+             {{"PORTICO_TOKEN", "stale-token"}, {"PORTICO_USERNAME", "admin"}, {"PORTICO_PASSWORD", "admin"}});
+  INFO(r);
+  CHECK(r.code == 5);
+  CHECK(r.seconds < 10);
+  CHECK(requests_to(fake, "POST", "/oauth2/token").size() == 1);
+  CHECK(requests_to(fake, "GET", "/apis").size() == 2);
+}
+
 TEST_CASE("login: credentials from the environment take precedence over a stored login") {
   Client c;
   auto opt = fake_options();
@@ -1078,6 +1095,65 @@ TEST_CASE("client: plain http:// adapters work with a warning") {
   CHECK(r.code == 0);
   CHECK(contains(r.err, "plain HTTP"));
   CHECK(fake.deployed());
+}
+
+TEST_CASE("client: malformed adapter answers are errors, never a crash or a false success") {
+  Client c;
+  TempDir t;
+  write_project(t.path + "/proj");
+  auto html = [] {
+    FakeReply r;
+    r.status = 200;
+    r.content_type = "text/html";
+    r.body = "<html><body>proxy login</body></html>";
+    return r;
+  }();
+  auto with = [&](const std::string& method, const std::string& path, const FakeReply& reply) {
+    auto o = fake_options();
+    o.hostile = FakeAdapter::Hostile::Custom;
+    o.hostile_count = 100;
+    o.hostile_method = method;
+    o.hostile_path = path;
+    o.custom_reply = reply;
+    return o;
+  };
+  {
+    FakeAdapter fake(with("GET", "/apis", html));
+    auto l = c({"list", "-e", fake.url()}, "", admin_env());
+    INFO(l);
+    CHECK(l.code != 0);
+    CHECK(l.code < 128);
+    CHECK(!l.err.empty());
+    auto d = c({"deploy", t.path + "/proj", "-e", fake.url()}, "", admin_env());
+    INFO(d);
+    CHECK(d.code != 0);
+    CHECK(d.code < 128);
+    CHECK(!contains(d.out, "deployed "));
+  }
+  {
+    // Entries without the expected fields, and of the wrong types.
+    FakeAdapter fake(with("GET", "/apis",
+                          FakeReply::json(200, R"({"total":2,"count":2,"list":[{"apiName":"Pets"},{"apiName":7,"gateway-envs":"x"}]})")));
+    auto l = c({"list", "-e", fake.url(), "--format", "json"}, "", admin_env());
+    INFO(l);
+    CHECK(l.code < 128);
+    if (l.code == 0) CHECK(!json::parse(l.out, nullptr, false).is_discarded());
+    auto d = c({"deploy", t.path + "/proj", "-e", fake.url()}, "", admin_env());
+    INFO(d);
+    CHECK(d.code != 0);  // Pets is listed without version or context: not verified
+    CHECK(d.code < 128);
+  }
+  {
+    FakeAdapter fake(with("POST", "/oauth2/token", FakeReply::json(200, R"({"token":"x"})")));
+    REQUIRE(c({"env", "add", "fake", "--adapter", fake.url()}).code == 0);
+    auto l = c({"login", "fake", "-u", "admin", "--password-stdin"}, "admin");
+    INFO(l);
+    CHECK(l.code != 0);
+    CHECK(l.code < 128);
+    auto j = json::parse(c({"env", "list", "--format", "json"}).out, nullptr, false);
+    REQUIRE(j.is_array());
+    CHECK(j[0]["login"].is_null());
+  }
 }
 
 TEST_CASE("client: the happy path: gateway, env add, login, init, validate, deploy, list, conflict, override, undeploy") {
@@ -1472,7 +1548,7 @@ TEST_CASE("deploy: a connection reset mid-upload once is retried and the deploy 
   CHECK(!contains(r.err, "\r"));  // no progress bar when stderr is not a terminal
 }
 
-TEST_CASE("deploy: a 200 for an API the adapter then does not list fails verification; --no-verify skips the check") {
+TEST_CASE("deploy: a 200 for an API the adapter then does not list fails verification, and --no-verify skips the check") {
   Client c;
   TempDir t;
   write_project(t.path + "/proj");
@@ -1773,7 +1849,7 @@ TEST_CASE("deploy: a project for a gateway environment the gateway does not know
   INFO(r);
   CHECK(r.code != 0);
   CHECK(!contains(r.out, "deployed "));
-  CHECK(contains(r.err, "Nowhere"));
+  CHECK(contains(r.err, "deployment_environments.yaml"));
   auto n = c({"deploy", t.path + "/proj", "-e", g.origin(), "--ca-cert", g.ca(), "--no-verify"}, "", admin_env());
   INFO(n);
   CHECK(n.code == 0);
@@ -1859,7 +1935,7 @@ TEST_CASE("list: --query and --limit are passed to the adapter as query and limi
 
 // =================================================================== undeploy
 
-TEST_CASE("undeploy: --name/--version removes the API (exit 0); an API that is not deployed exits 4 with 'not deployed'") {
+TEST_CASE("undeploy: --name/--version removes the API (exit 0), and an API that is not deployed exits 4 with 'not deployed'") {
   Client c;
   auto opt = fake_options();
   opt.preloaded = {fake_api()};
@@ -1878,7 +1954,7 @@ TEST_CASE("undeploy: --name/--version removes the API (exit 0); an API that is n
   CHECK(dels[0].param("version") == std::optional<std::string>("1.0.0"));
 }
 
-TEST_CASE("undeploy: PATH gives the name and version; --vhost and --gateway-env are sent as vhost and environments") {
+TEST_CASE("undeploy: PATH gives the name and version, and --vhost and --gateway-env are sent as vhost and environments") {
   Client c;
   TempDir t;
   Api api{"Orders", "2.0.0", "/orders"};
@@ -1980,7 +2056,7 @@ TEST_CASE("contract: values the adapter's patterns forbid are refused before any
     std::string cmd;
     for (const auto& a : args) cmd += a + " ";
     INFO(cmd << "\n" << r);
-    CHECK(r.code != 0);
+    CHECK(r.code == 2);  // a usage error, found before any request
     CHECK(fake.requests().size() == from);
   }
   // A password the token endpoint cannot take (Basic auth can): no token request.
@@ -1989,6 +2065,7 @@ TEST_CASE("contract: values the adapter's patterns forbid are refused before any
   auto login = c({"login", "fake", "-u", "admin", "--password-stdin"}, "pass word!");
   INFO(login);
   CHECK(login.code != 0);
+  CHECK(contains(login.err, "PORTICO_PASSWORD"));  // Basic authentication takes any password
   CHECK(fake.requests().size() == from);
 }
 

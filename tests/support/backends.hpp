@@ -5,8 +5,8 @@
 // - Backend: an accept loop in one thread that counts the connections it
 //   accepts and then, by kind, answers HTTP 200, answers HTTP 503, holds the
 //   connection open and never answers, closes it after the client's first
-//   bytes, or does a TLS
-//   handshake (certificate and key given) and answers HTTP 200 inside it.
+//   bytes, or does a TLS handshake (certificate and key given) and answers
+//   HTTP 200 inside it.
 // - closed_port(): a port that was free a moment ago and has no listener:
 //   connects to it are refused.
 // - BlackHole: a listening socket with backlog 0 whose accept queue is
