@@ -39,6 +39,8 @@ int run_env_add(const Invocation& inv) {
     throw Error(ExitCode::Usage, "environment name '" + name + "' must be 1-64 letters, digits, '-', '_' or '.'");
   config::Store store(config::config_dir(inv.config_dir));
   config::Environment e;
+  if (inv.get("adapter").empty())
+    throw Error(ExitCode::Usage, "env add needs --adapter URL", "for example: portico env add " + name + " --adapter https://localhost:9843");
   e.adapter = config::normalise_adapter_url(inv.get("adapter"));
   if (auto ca = inv.get("ca-cert"); !ca.empty()) {
     std::error_code ec;

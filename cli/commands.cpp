@@ -82,7 +82,7 @@ const std::vector<CommandSpec>& table() {
         "portico init petstore --oas https://example.com/openapi.yaml",
         "portico init myapi                                # a starter with API- and resource-level failover",
         "portico init petstore --oas petstore.yaml --force # regenerate the files init writes"},
-       {{"DIR", "the project directory to create", ValueKind::Path}},
+       {{"DIR", "the project directory to create", ValueKind::Dir}},
        {{"oas", 0, "FILE|URL", "the OpenAPI definition (a file, or an https:// URL)", ValueKind::Path},
         {"force", 0, "", "write into a non-empty DIR (overwrites generated files only)"}},
        run_init},
@@ -194,7 +194,7 @@ const std::vector<CommandSpec>& table() {
         {"user", 0, "NAME[:PASSWORD]", "a user (repeatable; default admin:admin); without :PASSWORD, "
          "the password comes from PORTICO_GATEWAY_PASSWORD", ValueKind::Text, {}, true},
         {"data-dir", 0, "DIR", "where deployed APIs, keys and certificates are kept "
-         "(default $XDG_DATA_HOME/portico/gateway)", ValueKind::Path},
+         "(default $XDG_DATA_HOME/portico/gateway)", ValueKind::Dir},
         {"token-lifetime", 0, "SECONDS", "lifetime of issued tokens (1..86400)", ValueKind::Number, {}, false, "3600"},
         {"max-upload", 0, "BYTES", "largest accepted upload; larger gets 413", ValueKind::Number, {}, false,
          "67108864"},
@@ -236,7 +236,7 @@ const std::vector<CommandSpec>& table() {
 const std::vector<FlagSpec>& globals() {
   static const std::vector<FlagSpec> g{
       {"config-dir", 0, "DIR", "configuration directory (default $XDG_CONFIG_HOME/portico)",
-       ValueKind::Path, {}, false, "", "PORTICO_CONFIG_DIR"},
+       ValueKind::Dir, {}, false, "", "PORTICO_CONFIG_DIR"},
       {"no-color", 0, "", "no colours, even on a terminal"},
       {"quiet", 'q', "", "print only results and errors"},
       {"verbose", 'v', "", "print more detail on stderr (credentials and tokens redacted)"},

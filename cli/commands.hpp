@@ -15,7 +15,8 @@ namespace portico::cli {
 // EnvName: a configured environment name (completed from the config at
 // completion time); Path: files and directories.
 // RuleId: a validation rule id (completed from the rule catalogue).
-enum class ValueKind { None, Text, Path, Choice, Number, EnvName, RuleId };
+// Dir: a directory only.
+enum class ValueKind { None, Text, Path, Dir, Choice, Number, EnvName, RuleId };
 
 struct FlagSpec {
   std::string_view name;        // long name without dashes: "format"

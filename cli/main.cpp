@@ -71,7 +71,7 @@ int main(int argc, char** argv) {
       try {
         g = app.get_subcommand(group);
       } catch (const CLI::OptionNotFound&) {
-        g = app.add_subcommand(group, "Named adapters: add, list, remove");
+        g = app.add_subcommand(group, "Named adapters: add, list, remove, import-apictl");
         g->require_subcommand(1);
         g->fallthrough();
       }

@@ -1421,6 +1421,19 @@ TEST_CASE("deploy: --keep-archive gives byte-identical zips with one root folder
   CHECK(files == std::set<std::string>{"Pets-1.0.0/Definitions/swagger.yaml", "Pets-1.0.0/Docs/notes.md",
                                        "Pets-1.0.0/Docs/zeta.txt", "Pets-1.0.0/api.yaml",
                                        "Pets-1.0.0/deployment_environments.yaml"});
+  // unzip -Z: every file entry has the same permissions and the same fixed date and time.
+  auto z = run({unzip.program, "-Z", t.path + "/b.zip"});
+  INFO("unzip -Z: " << z.out);
+  CHECK(z.exit_code == 0);
+  std::set<std::string> modes, stamps;
+  for (const auto& line : lines_of(z.out)) {
+    auto w = words_of(line);
+    if (w.size() < 9 || line[0] != '-') continue;
+    modes.insert(w[0]);
+    stamps.insert(w[6] + " " + w[7]);
+  }
+  CHECK(modes.size() == 1);
+  CHECK(stamps.size() == 1);
   auto l = unzip.list(t.path + "/a.zip");
   INFO(l.out);
   CHECK(l.exit_code == 0);

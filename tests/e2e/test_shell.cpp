@@ -10,6 +10,7 @@
 #include <doctest/doctest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -596,7 +597,7 @@ TEST_CASE("shell: the zsh script loads under compinit and names every command an
   for (const auto& [cmd, flags] : c.flags)
     for (const auto& f : flags)
       if (f != "--help")
-        CHECK_MESSAGE(script.find(f + "[") != std::string::npos || script.find("," + f + "}") != std::string::npos,
+        CHECK_MESSAGE((script.find(f + "[") != std::string::npos || script.find("," + f + "}") != std::string::npos),
                       "flag " << f << " of " << cmd);
 
   auto zsh = find_program("zsh");
