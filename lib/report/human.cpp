@@ -31,6 +31,19 @@ std::string_view line_of(std::string_view src, std::uint32_t line) {
   return s;
 }
 
+// One line per finding, whatever a quoted value holds.
+std::string one_line(const std::string& s) {
+  std::string o;
+  for (char c : s) {
+    if (c == '\n') o += "\\n";
+    else if (c == '\r') o += "\\r";
+    else if (c == '\t') o += "\\t";
+    else if (static_cast<unsigned char>(c) < 0x20) o += '?';
+    else o += c;
+  }
+  return o;
+}
+
 std::string plural(std::size_t n, std::string_view word) {
   return fmt::format("{} {}{}", n, word, n == 1 ? "" : "s");
 }
@@ -47,7 +60,7 @@ class Human : public Reporter {
     for (const auto& f : r.findings) {
       out << bold << f.file << ':' << f.line << ':' << f.column << ":" << reset << ' '
           << (style_.color ? colour_of(f.severity) : "") << to_string(f.severity) << ':' << reset << ' '
-          << f.message << " [" << f.rule << "]\n";
+          << one_line(f.message) << " [" << f.rule << "]\n";
       if (!style_.excerpts) continue;
       auto it = sources.find(f.file);
       if (it != sources.end()) {
@@ -63,7 +76,7 @@ class Human : public Reporter {
               << '\n';
         }
       }
-      if (!f.hint.empty()) out << "   = hint: " << f.hint << '\n';
+      if (!f.hint.empty()) out << "   = hint: " << one_line(f.hint) << '\n';
     }
     Summary s = count(r.findings);
     if (r.findings.empty()) {

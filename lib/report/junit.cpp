@@ -1,5 +1,6 @@
-// JUnit XML: one testsuite per file, one failing testcase per finding at or
-// above the threshold, an empty passing suite for a clean file.
+// JUnit XML: one testsuite per file, one failing testcase per finding (of
+// any severity; the exit code follows --fail-on), an empty passing suite for
+// a clean file.
 #include <map>
 
 #include "report/formats.hpp"
@@ -26,7 +27,7 @@ class Junit : public Reporter {
       for (const Finding* f : fs) {
         std::string where = f->file + ":" + std::to_string(f->line) + ":" + std::to_string(f->column);
         out << "    <testcase classname=\"" << xml_escape(f->rule) << "\" name=\"" << xml_escape(where) << "\">\n"
-            << "      <failure type=\"" << to_string(f->severity) << "\" message=\"" << xml_escape(f->message) << "\">"
+            << "      <failure type=\"" << to_string(f->severity) << "\" message=\"" << xml_escape(f->message, true) << "\">"
             << xml_escape(where + ": " + std::string(to_string(f->severity)) + ": " + f->message + " [" + f->rule + "]" +
                           (f->pointer.empty() ? "" : "\npointer: " + f->pointer) +
                           (f->hint.empty() ? "" : "\nhint: " + f->hint))

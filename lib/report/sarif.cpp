@@ -19,6 +19,22 @@ const char* level(Severity s) {
   return "error";
 }
 
+// An RFC 3986 URI reference for a file path: unreserved characters and '/'
+// stay, everything else is percent-encoded.
+std::string uri_of(const std::string& path) {
+  std::string o;
+  for (unsigned char c : path) {
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~' || c == '/') {
+      o += static_cast<char>(c);
+    } else {
+      char buf[4];
+      std::snprintf(buf, sizeof buf, "%%%02X", c);
+      o += buf;
+    }
+  }
+  return o;
+}
+
 class Sarif : public Reporter {
  public:
   void write(const ValidationReport& r, std::ostream& out) override {
@@ -42,7 +58,7 @@ class Sarif : public Reporter {
                        {"message", {{"text", f.hint.empty() ? f.message : f.message + " (hint: " + f.hint + ")"}}},
                        {"locations",
                         ordered_json::array({{{"physicalLocation",
-                                               {{"artifactLocation", {{"uri", f.file}}},
+                                               {{"artifactLocation", {{"uri", uri_of(f.file)}}},
                                                 {"region", {{"startLine", f.line}, {"startColumn", f.column}}}}}}})}};
       if (auto it = index.find(f.rule); it != index.end()) res["ruleIndex"] = it->second;
       if (!f.pointer.empty())

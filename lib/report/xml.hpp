@@ -6,7 +6,9 @@
 
 namespace portico::report {
 
-inline std::string xml_escape(std::string_view s) {
+// In attributes, line breaks and tabs are written as character references so
+// that parsers keep them.
+inline std::string xml_escape(std::string_view s, bool attribute = false) {
   std::string o;
   for (char c : s) {
     switch (c) {
@@ -15,6 +17,9 @@ inline std::string xml_escape(std::string_view s) {
       case '>': o += "&gt;"; break;
       case '"': o += "&quot;"; break;
       case '\'': o += "&apos;"; break;
+      case '\n': o += attribute ? "&#10;" : "\n"; break;
+      case '\r': o += attribute ? "&#13;" : "\r"; break;
+      case '\t': o += attribute ? "&#9;" : "\t"; break;
       default:
         // XML 1.0 forbids most control characters.
         if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t' && c != '\r') o += ' ';
