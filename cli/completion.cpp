@@ -32,6 +32,14 @@ std::string sub_name(const CommandSpec& c) {
   return sp == std::string::npos ? "" : n.substr(sp + 1);
 }
 
+// The zsh function that completes command `c`: _portico_cmd_env_add.
+std::string zsh_function(const CommandSpec& c) {
+  std::string fn = "_portico_cmd_" + std::string(c.name);
+  for (auto& ch : fn)
+    if (ch == ' ' || ch == '-') ch = '_';
+  return fn;
+}
+
 std::vector<FlagSpec> flags_of(const CommandSpec& c) {
   std::vector<FlagSpec> f(c.flags.begin(), c.flags.end());
   for (const auto& g : global_flags()) f.push_back(g);
@@ -193,10 +201,7 @@ std::string zsh() {
        "  _describe -t environments 'environment' envs\n}\n\n"
        "_portico_paths() { _files -g '*.(yaml|yml|json|zip)(-.)' }\n\n";
   for (const auto* c : visible()) {
-    std::string fn = "_portico_cmd_" + std::string(c->name);
-    for (auto& ch : fn)
-      if (ch == ' ' || ch == '-') ch = '_';
-    o << fn << "() {\n  _arguments -s \\\n" << zsh_args(*c) << "    '--help[show help]'\n}\n\n";
+    o << zsh_function(*c) << "() {\n  _arguments -s \\\n" << zsh_args(*c) << "    '--help[show help]'\n}\n\n";
   }
   std::map<std::string, std::vector<const CommandSpec*>> groups;
   for (const auto* c : visible())
@@ -208,10 +213,7 @@ std::string zsh() {
     for (const auto* c : subs) o << "'" << sub_name(*c) << ":" << zq(c->summary) << "' ";
     o << ")\n      _describe -t commands '" << g << " command' subs ;;\n    args)\n      case $words[1] in\n";
     for (const auto* c : subs) {
-      std::string fn = "_portico_cmd_" + std::string(c->name);
-      for (auto& ch : fn)
-        if (ch == ' ' || ch == '-') ch = '_';
-      o << "        " << sub_name(*c) << ") " << fn << " ;;\n";
+      o << "        " << sub_name(*c) << ") " << zsh_function(*c) << " ;;\n";
     }
     o << "      esac ;;\n  esac\n}\n\n";
   }
@@ -247,10 +249,7 @@ std::string zsh() {
     if (!sub_name(*c).empty()) {
       o << "        " << t << ") _portico_group_" << t << " ;;\n";
     } else {
-      std::string fn = "_portico_cmd_" + std::string(c->name);
-      for (auto& ch : fn)
-        if (ch == ' ' || ch == '-') ch = '_';
-      o << "        " << t << ") " << fn << " ;;\n";
+      o << "        " << t << ") " << zsh_function(*c) << " ;;\n";
     }
   }
   o << "      esac ;;\n  esac\n}\n\n"

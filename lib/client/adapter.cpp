@@ -7,6 +7,7 @@
 
 #include "util/base64.hpp"
 #include "util/error.hpp"
+#include "util/text.hpp"
 
 namespace portico::client {
 
@@ -37,19 +38,7 @@ std::string describe_failure(const net::TransportError& e) {
 
 std::string query_string(const std::vector<std::pair<std::string, std::string>>& params) {
   std::string out;
-  for (const auto& [k, v] : params) {
-    out += out.empty() ? "?" : "&";
-    out += k + "=";
-    for (unsigned char c : v) {
-      if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-        out += static_cast<char>(c);
-      } else {
-        char buf[4];
-        std::snprintf(buf, sizeof buf, "%%%02X", c);
-        out += buf;
-      }
-    }
-  }
+  for (const auto& [k, v] : params) out += (out.empty() ? "?" : "&") + k + "=" + text::percent_encode(v);
   return out;
 }
 

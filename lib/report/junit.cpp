@@ -49,33 +49,23 @@ class Github : public Reporter {
 }  // namespace
 
 std::string github_annotation(const Finding& f) {
-  // Workflow commands: properties escape % \r \n : , and the message % \r \n.
-  auto prop = [](const std::string& s) {
+  // Workflow commands: % CR LF are escaped everywhere, and : , in properties too.
+  auto esc = [](const std::string& s, bool property) {
     std::string o;
     for (char c : s) {
       if (c == '%') o += "%25";
       else if (c == '\r') o += "%0D";
       else if (c == '\n') o += "%0A";
-      else if (c == ':') o += "%3A";
-      else if (c == ',') o += "%2C";
-      else o += c;
-    }
-    return o;
-  };
-  auto msg = [](const std::string& s) {
-    std::string o;
-    for (char c : s) {
-      if (c == '%') o += "%25";
-      else if (c == '\r') o += "%0D";
-      else if (c == '\n') o += "%0A";
+      else if (property && c == ':') o += "%3A";
+      else if (property && c == ',') o += "%2C";
       else o += c;
     }
     return o;
   };
   const char* cmd = f.severity == Severity::Error ? "error" : f.severity == Severity::Warning ? "warning" : "notice";
-  return std::string("::") + cmd + " file=" + prop(f.file) + ",line=" + std::to_string(f.line) +
-         ",col=" + std::to_string(f.column) + ",title=" + prop(f.rule) + "::" +
-         msg(f.message + (f.hint.empty() ? "" : " (hint: " + f.hint + ")"));
+  return std::string("::") + cmd + " file=" + esc(f.file, true) + ",line=" + std::to_string(f.line) +
+         ",col=" + std::to_string(f.column) + ",title=" + esc(f.rule, true) + "::" +
+         esc(f.message + (f.hint.empty() ? "" : " (hint: " + f.hint + ")"), false);
 }
 
 std::unique_ptr<Reporter> make_junit_reporter() { return std::make_unique<Junit>(); }

@@ -5,6 +5,7 @@
 #include "portico/version.hpp"
 #include "report/formats.hpp"
 #include "rules/catalog.hpp"
+#include "util/text.hpp"
 
 namespace portico::report {
 
@@ -17,22 +18,6 @@ const char* level(Severity s) {
     case Severity::Info: return "note";
   }
   return "error";
-}
-
-// An RFC 3986 URI reference for a file path: unreserved characters and '/'
-// stay, everything else is percent-encoded.
-std::string uri_of(const std::string& path) {
-  std::string o;
-  for (unsigned char c : path) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~' || c == '/') {
-      o += static_cast<char>(c);
-    } else {
-      char buf[4];
-      std::snprintf(buf, sizeof buf, "%%%02X", c);
-      o += buf;
-    }
-  }
-  return o;
 }
 
 class Sarif : public Reporter {
@@ -58,7 +43,7 @@ class Sarif : public Reporter {
                        {"message", {{"text", f.hint.empty() ? f.message : f.message + " (hint: " + f.hint + ")"}}},
                        {"locations",
                         ordered_json::array({{{"physicalLocation",
-                                               {{"artifactLocation", {{"uri", uri_of(f.file)}}},
+                                               {{"artifactLocation", {{"uri", text::percent_encode(f.file, "/")}}},
                                                 {"region", {{"startLine", f.line}, {"startColumn", f.column}}}}}}})}};
       if (auto it = index.find(f.rule); it != index.end()) res["ruleIndex"] = it->second;
       if (!f.pointer.empty())

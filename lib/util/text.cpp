@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
 
 namespace portico::text {
 
@@ -115,6 +116,20 @@ std::size_t invalid_utf8_offset(std::string_view s) {
 
 bool is_all_digits(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+std::string percent_encode(std::string_view s, std::string_view keep) {
+  std::string o;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~' || keep.find(static_cast<char>(c)) != std::string_view::npos) {
+      o += static_cast<char>(c);
+    } else {
+      char buf[4];
+      std::snprintf(buf, sizeof buf, "%%%02X", c);
+      o += buf;
+    }
+  }
+  return o;
 }
 
 std::string quote(std::string_view s, std::size_t max) {

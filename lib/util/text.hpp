@@ -24,6 +24,10 @@ std::size_t invalid_utf8_offset(std::string_view s);
 
 bool is_all_digits(std::string_view s);
 
+// RFC 3986 percent-encoding: unreserved characters (and those in `keep`)
+// stay as they are, every other byte becomes %XX.
+std::string percent_encode(std::string_view s, std::string_view keep = {});
+
 // Quotes a value for messages: `value`, shortened when long.
 std::string quote(std::string_view s, std::size_t max = 60);
 
