@@ -54,9 +54,8 @@
 
 set -euo pipefail
 
-SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-REPO=$(dirname "$SCRIPT_DIR")
-PORTICO=${PORTICO:-$REPO/build/portico}
+# shellcheck source=SCRIPTDIR/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 RUNS=${BENCH_RUNS:-3}
 DO_CURL=${BENCH_CURL:-1}
 MAX_TIME=${BENCH_MAX_TIME:-60}
@@ -68,57 +67,18 @@ TARGET_RATIO=1.25
 DIAG_PARALLEL=256
 HELPER_START_TIMEOUT=15
 
-case "${1:-}" in
-  "") ;;
-  -h|--help) sed -n '2,/^$/{s/^# \{0,1\}//;p}' "${BASH_SOURCE[0]}"; exit 0 ;;
-  *) echo "probe.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
-esac
-
-die() { echo "probe.sh: $*" >&2; exit 2; }
-log() { echo "[bench] $*" >&2; }
-
-for v in RUNS MAX_TIME; do
-  [[ "${!v}" =~ ^[1-9][0-9]*$ ]] || die "BENCH_$v must be a positive integer (got '${!v}')"
-done
+bench_args "$@"
+require_positive RUNS MAX_TIME
 [[ "$DO_CURL" =~ ^[01]$ ]] || die "BENCH_CURL must be 0 or 1 (got '$DO_CURL')"
-for tool in python3 curl awk column timeout sort; do
-  command -v "$tool" >/dev/null || die "$tool not found (Debian: apt-get install python3 curl bsdextrautils coreutils gawk)"
-done
-[[ -n "${EPOCHREALTIME:-}" ]] || die "bash 5 or newer is needed (\$EPOCHREALTIME)"
+require_tools "python3 curl bsdextrautils coreutils gawk" python3 curl awk column timeout sort
+require_bash5
 [[ "$(uname -s)" == Linux ]] || die "the black holes rely on Linux dropping SYNs to a full accept queue"
-[[ -x "$PORTICO" ]] || die "portico binary not found or not executable: $PORTICO
-  build it first (cmake -S '$REPO' -B '$REPO/build' && cmake --build '$REPO/build'), or set PORTICO=/path/to/portico"
+require_portico
 
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/portico-bench-probe.XXXXXX")
-HELPER_PID=""
-cleanup() {
-  local i
-  if [[ -n "$HELPER_PID" ]] && kill -0 "$HELPER_PID" 2>/dev/null; then
-    kill -TERM "$HELPER_PID" 2>/dev/null || true
-    for ((i = 0; i < 30; i++)); do kill -0 "$HELPER_PID" 2>/dev/null || break; sleep 0.1; done
-    if kill -0 "$HELPER_PID" 2>/dev/null; then
-      log "helper (pid $HELPER_PID) still running 3 s after SIGTERM: sending SIGKILL"
-      kill -KILL "$HELPER_PID" 2>/dev/null || true
-    fi
-    wait "$HELPER_PID" 2>/dev/null || true
-  fi
-  if [[ "${BENCH_KEEP:-}" == 1 ]]; then
-    log "kept $TMP"
-  else
-    rm -rf "$TMP"
-  fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+make_tmp probe
 
-ms_between() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", (b - a) * 1000 }'; }
-median() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END {
-  if (NR == 0) print "?"; else if (NR % 2) print a[(NR + 1) / 2]; else printf "%.1f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
-range() { printf '%s\n' "$@" | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%s-%s", lo, hi }'; }
 ratio() { awk -v m="$1" -v i="$IDEAL_MS" 'BEGIN { if (m == "?") print "?"; else printf "%.2fx", m / i }'; }
 met() { awk -v m="$1" -v i="$IDEAL_MS" -v t="$TARGET_RATIO" 'BEGIN { if (m == "?") print "n/a"; else print (m / i <= t) ? "met" : "MISSED" }'; }
-add_code() { [[ ",$1," == *",$2,"* ]] && echo "$1" || echo "${1:+$1,}$2"; }
 indent() { sed 's/^/  /'; }
 
 # ---------------------------------------------------------------- loopback servers
@@ -375,28 +335,26 @@ if (( DO_CURL )); then
 fi
 
 # ---------------------------------------------------------------- report
-portico_version=$("$PORTICO" --version 2>/dev/null | head -n 1 || true)
+portico_version=$(portico_version)
 echo "portico probe on $GROUPS_N failover groups [black hole, live backend]"
 echo "  date:     $(date -u '+%Y-%m-%d %H:%M UTC')"
-echo "  host:     $(nproc) cores, $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null || echo '?'), Linux $(uname -r)"
+echo "  host:     $(host_summary), Linux $(uname -r)"
 echo "  portico:  $PORTICO ${portico_version:+($portico_version)}"
 echo "  servers:  one python3 process, port $PORT: live 127.0.2.1-$GROUPS_N (accept and close), black holes 127.0.1.1-$GROUPS_N (backlog 0, accept queue filled)"
 echo "  check:    black holes answering a connect: $BH_ANSWERED/$GROUPS_N; live not answering: $LIVE_SILENT/$GROUPS_N; curl to $bh_url: exit 28 after $bh_check_ms ms (--connect-timeout 1)"
 echo "  input:    OpenAPI 3.0.3, $(wc -c <"$DEF") bytes: API-level failover + 99 path items with their own, $((2 * GROUPS_N)) distinct host:port"
 echo "  command:  portico probe FILE --timeout $TIMEOUT_MS --attempts $ATTEMPTS --format json   (default --parallel 64)"
 echo
-{
-  echo "scenario|runs|wall ms (median)|min-max ms|ratio to ideal|target|check"
-  echo "--------|----|----------------|----------|--------------|------|-----"
-  echo "ideal: $ATTEMPTS x $TIMEOUT_MS ms|-|$IDEAL_MS|-|1.00x|-|-"
-  echo "portico probe|$RUNS|${MED[default]}|${RANGE[default]}|$(ratio "${MED[default]}")|<= ${TARGET_RATIO}x $(met "${MED[default]}")|${CHECK[default]}"
-  echo "portico probe --parallel $DIAG_PARALLEL (diagnostic)|$RUNS|${MED[wide]}|${RANGE[wide]}|$(ratio "${MED[wide]}")|-|${CHECK[wide]}"
-  if (( DO_CURL )); then
-    echo "sequential curl, $((2 * GROUPS_N)) URLs|1|$CURL_MS|-|$(ratio "$CURL_MS")|-|$CURL_NOTE"
-  else
-    echo "sequential curl, $((2 * GROUPS_N)) URLs|0|-|-|-|-|$CURL_NOTE"
-  fi
-} | column -t -s '|' -o '  '
+if (( DO_CURL )); then
+  curl_row="sequential curl, $((2 * GROUPS_N)) URLs|1|$CURL_MS|-|$(ratio "$CURL_MS")|-|$CURL_NOTE"
+else
+  curl_row="sequential curl, $((2 * GROUPS_N)) URLs|0|-|-|-|-|$CURL_NOTE"
+fi
+table "scenario|runs|wall ms (median)|min-max ms|ratio to ideal|target|check" \
+  "ideal: $ATTEMPTS x $TIMEOUT_MS ms|-|$IDEAL_MS|-|1.00x|-|-" \
+  "portico probe|$RUNS|${MED[default]}|${RANGE[default]}|$(ratio "${MED[default]}")|<= ${TARGET_RATIO}x $(met "${MED[default]}")|${CHECK[default]}" \
+  "portico probe --parallel $DIAG_PARALLEL (diagnostic)|$RUNS|${MED[wide]}|${RANGE[wide]}|$(ratio "${MED[wide]}")|-|${CHECK[wide]}" \
+  "$curl_row"
 echo
 echo "per run (wall ms):        portico ${PER_RUN[default]}; --parallel $DIAG_PARALLEL ${PER_RUN[wide]}"
 echo "portico's own elapsed_ms: portico ${ELAPSED[default]}; --parallel $DIAG_PARALLEL ${ELAPSED[wide]}"

@@ -37,10 +37,9 @@
 
 set -euo pipefail
 
-SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-REPO=$(dirname "$SCRIPT_DIR")
+# shellcheck source=SCRIPTDIR/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 CACHE=${PORTICO_BENCH_CACHE:-$HOME/.cache/portico-bench}
-PORTICO=${PORTICO:-$REPO/build/portico}
 RUNS=${BENCH_RUNS:-5}
 OCTOKIT_OPENAPI_VERSION=${OCTOKIT_OPENAPI_VERSION:-23.0.2}
 SWAGGER_CLI_VERSION=${SWAGGER_CLI_VERSION:-4.0.4}
@@ -48,21 +47,15 @@ JS_YAML_VERSION=4.1.0
 
 PREPARE_ONLY=0
 case "${1:-}" in
-  "") ;;
   --prepare) PREPARE_ONLY=1 ;;
-  -h|--help) sed -n '2,/^$/{s/^# \{0,1\}//;p}' "${BASH_SOURCE[0]}"; exit 0 ;;
-  *) echo "validate.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
+  *) bench_args "$@" ;;
 esac
 
-die() { echo "validate.sh: $*" >&2; exit 2; }
-log() { echo "[bench] $*" >&2; }
+require_positive RUNS
+require_tools "nodejs npm" node
+require_tools npm npm
 
-[[ "$RUNS" =~ ^[1-9][0-9]*$ ]] || die "BENCH_RUNS must be a positive integer (got '$RUNS')"
-command -v node >/dev/null || die "node not found (Debian: apt-get install nodejs npm)"
-command -v npm >/dev/null || die "npm not found (Debian: apt-get install npm)"
-
-(( PREPARE_ONLY )) || [[ -x "$PORTICO" ]] || die "portico binary not found or not executable: $PORTICO
-  build it first (cmake -S '$REPO' -B '$REPO/build' && cmake --build '$REPO/build'), or set PORTICO=/path/to/portico"
+(( PREPARE_ONLY )) || require_portico
 
 mkdir -p "$CACHE"
 CACHE=$(cd "$CACHE" && pwd)
@@ -285,8 +278,6 @@ else
   die "need python3 or /usr/bin/time to measure (Debian: apt-get install python3, or apt-get install time)"
 fi
 
-add_code() { [[ ",$1," == *",$2,"* ]] && echo "$1" || echo "${1:+$1,}$2"; }
-
 time_cmd() { # time_cmd LOGFILE COMMAND... -> "median_ms max_rss_kb codes"
   local logfile=$1; shift
   local ms rss codes c w m i walls=()
@@ -317,16 +308,15 @@ time_cmd() { # time_cmd LOGFILE COMMAND... -> "median_ms max_rss_kb codes"
     codes=$(add_code "$codes" "$c")
   done
   rm -f "$logfile.time"
-  ms=$(printf '%s\n' "${walls[@]}" | sort -g | awk '{ a[NR] = $1 } END {
-    if (NR % 2) print a[(NR + 1) / 2]; else printf "%.1f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }')
+  ms=$(median "${walls[@]}")
   echo "$ms $rss $codes"
 }
 
-portico_version=$("$PORTICO" --version 2>/dev/null | head -n 1 || true)
+portico_version=$(portico_version)
 swagger_version=$("$SWAGGER_CLI" --version 2>/dev/null | head -n 1 || true)
 echo "portico validate vs swagger-cli validate"
 echo "  date:        $(date -u '+%Y-%m-%d %H:%M UTC')"
-echo "  host:        $(nproc) cores, $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null || echo '?')"
+echo "  host:        $(host_summary)"
 echo "  portico:     $PORTICO ${portico_version:+($portico_version)}"
 echo "  swagger-cli: ${swagger_version:-?} (@apidevtools/swagger-cli, node $(node --version))"
 echo "  inputs:      $CACHE (@octokit/openapi@$OCTOKIT_OPENAPI_VERSION)"
@@ -334,7 +324,6 @@ echo "  runs:        $TIMER_NOTE"
 echo
 
 fmt_size() { awk -v b="$1" 'BEGIN { if (b >= 1048576) printf "%.1f MiB", b / 1048576; else printf "%.1f KiB", b / 1024 }'; }
-fmt_mb() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
 
 rows=()
 notes=()
@@ -367,14 +356,10 @@ for f in "${INPUTS[@]}"; do
   fi
   [[ -n "$bad_p" ]] && notes+=("$f: portico: $(grep -m 1 -v '^\s*$' "$LOGS/portico-$f.log" | cut -c1-200 || true)")
   [[ "$f" == small.yaml ]] && small_ms=$p_ms
-  rows+=("$f|$(fmt_size "$(stat -c %s "$path")")|$p_ms|$(fmt_mb "$p_rss")|$s_ms|$(fmt_mb "$s_rss")|${ratio}x|<= ${target}x $met|$note")
+  rows+=("$f|$(fmt_size "$(stat -c %s "$path")")|$p_ms|$(fmt_mib "$p_rss")|$s_ms|$(fmt_mib "$s_rss")|${ratio}x|<= ${target}x $met|$note")
 done
 
-{
-  echo "input|size|portico ms|portico MiB|swagger-cli ms|swagger-cli MiB|ratio p/s|target|exit status"
-  echo "-----|----|----------|-----------|--------------|---------------|---------|------|-----------"
-  printf '%s\n' "${rows[@]}"
-} | column -t -s '|' -o '  '
+table "input|size|portico ms|portico MiB|swagger-cli ms|swagger-cli MiB|ratio p/s|target|exit status" "${rows[@]}"
 echo
 small_met=$(awk -v m="$small_ms" 'BEGIN { print (m + 0 < 10) ? "met" : "MISSED" }')
 [[ "${rows[0]}" == *"(failed"* ]] && small_met="n/a, portico failed"

@@ -15,15 +15,12 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <map>
-#include <memory>
 #include <nlohmann/json.hpp>
+#include <ostream>
 #include <regex>
 #include <set>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -32,6 +29,8 @@
 #include "gateway_process.hpp"
 #include "http.hpp"
 #include "process.hpp"
+#include "projects.hpp"
+#include "strings.hpp"
 
 using namespace portico::test;
 using namespace std::chrono_literals;
@@ -40,50 +39,10 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const std::string kBase = "/api/mgw/adapter/0.1";
+const std::string kBase = FakeAdapter::kBase;  // the adapter API's base path
 const char* kUnset = "\x01unset";
 
 // ---------------------------------------------------------------- utilities
-
-std::string read_bytes(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  std::ostringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
-
-bool contains(const std::string& hay, const std::string& needle) { return hay.find(needle) != std::string::npos; }
-
-std::string find_program(const std::string& name) {
-  const char* path = std::getenv("PATH");
-  std::stringstream dirs(path ? path : "/usr/bin:/bin");
-  std::string d;
-  while (std::getline(dirs, d, ':')) {
-    std::error_code ec;
-    if (!d.empty() && fs::exists(d + "/" + name, ec)) return d + "/" + name;
-  }
-  for (const char* dir : {"/usr/bin", "/bin"}) {
-    std::error_code ec;
-    if (fs::exists(std::string(dir) + "/" + name, ec)) return std::string(dir) + "/" + name;
-  }
-  return "";
-}
-
-std::vector<std::string> lines_of(const std::string& s) {
-  std::vector<std::string> out;
-  std::stringstream ss(s);
-  std::string line;
-  while (std::getline(ss, line)) out.push_back(line);
-  return out;
-}
-
-std::vector<std::string> words_of(const std::string& s) {
-  std::vector<std::string> out;
-  std::stringstream ss(s);
-  std::string w;
-  while (ss >> w) out.push_back(w);
-  return out;
-}
 
 // Every file (not directory) under dir, relative, with its bytes.
 std::map<std::string, std::string> snapshot(const std::string& dir) {
@@ -91,7 +50,7 @@ std::map<std::string, std::string> snapshot(const std::string& dir) {
   std::error_code ec;
   if (!fs::exists(dir, ec)) return out;
   for (const auto& e : fs::recursive_directory_iterator(dir))
-    if (e.is_regular_file()) out[fs::relative(e.path(), dir).string()] = read_bytes(e.path().string());
+    if (e.is_regular_file()) out[fs::relative(e.path(), dir).string()] = read_file(e.path().string());
   return out;
 }
 
@@ -155,6 +114,19 @@ struct Client {
     return run_cli(args, cfg.path, e, input, cwd);
   }
   std::string credentials_file() const { return cfg.path + "/credentials.yaml"; }
+
+  // `portico env add NAME --adapter URL FLAGS...`, which must succeed.
+  void add_env(const std::string& name, const std::string& adapter, const std::vector<std::string>& flags = {}) const {
+    std::vector<std::string> args{"env", "add", name, "--adapter", adapter};
+    args.insert(args.end(), flags.begin(), flags.end());
+    REQUIRE((*this)(args).code == 0);
+  }
+  // `portico login NAME -u admin --password-stdin` with the right password, which must succeed.
+  void login(const std::string& name) const {
+    REQUIRE((*this)({"login", name, "-u", "admin", "--password-stdin"}, "admin").code == 0);
+  }
+  // `portico env list --format json`, parsed (discarded when it is not JSON).
+  json env_list() const { return json::parse((*this)({"env", "list", "--format", "json"}).out, nullptr, false); }
 };
 
 std::map<std::string, std::string> admin_env(const std::string& password = "admin") {
@@ -163,38 +135,13 @@ std::map<std::string, std::string> admin_env(const std::string& password = "admi
 
 // ---------------------------------------------------------------- projects
 
-struct Api {
-  std::string name = "Pets";
-  std::string version = "1.0.0";
-  std::string basepath = "/pets";
-};
-
-std::string definition_yaml(const Api& a) {
-  return "openapi: 3.0.1\n"
-         "info:\n"
-         "  title: " + a.name + "\n"
-         "  version: " + a.version + "\n"
-         "x-wso2-basePath: " + a.basepath + "\n"
-         "x-wso2-production-endpoints:\n"
-         "  urls:\n"
-         "    - http://primary.example.com/v1\n"
-         "    - http://backup.example.com/v1\n"
-         "  type: failover\n"
-         "paths:\n"
-         "  /items:\n"
-         "    get:\n"
-         "      responses:\n"
-         "        '200':\n"
-         "          description: OK\n";
-}
-
 // The same API as JSON (first byte '{').
 std::string definition_json(const Api& a) {
   json j = {{"openapi", "3.0.1"},
             {"info", {{"title", a.name}, {"version", a.version}}},
             {"x-wso2-basePath", a.basepath},
             {"x-wso2-production-endpoints",
-             {{"urls", {"http://primary.example.com/v1", "http://backup.example.com/v1"}}, {"type", "failover"}}},
+             {{"urls", a.urls}, {"type", "failover"}}},
             {"paths", {{"/items", {{"get", {{"responses", {{"200", {{"description", "OK"}}}}}}}}}}}};
   return j.dump(2) + "\n";
 }
@@ -228,13 +175,7 @@ void write_project(const std::string& dir, const Api& a = {}) {
              "    production_failovers:\n"
              "      - url: http://backup.example.com/v1\n");
   write_file(dir + "/Definitions/swagger.yaml", definition_yaml(a));
-  write_file(dir + "/deployment_environments.yaml",
-             "type: deployment_environments\n"
-             "version: v4.0.0\n"
-             "data:\n"
-             "  - deploymentEnvironment: Default\n"
-             "    deploymentVhost: localhost\n"
-             "    displayOnDevportal: true\n");
+  write_file(dir + "/deployment_environments.yaml", deployment_environments_yaml());
 }
 
 FakeApi fake_api(const Api& a = {}) {
@@ -250,6 +191,54 @@ FakeAdapter::Options fake_options(const Api& a = {}) {
   o.api = fake_api(a);
   return o;
 }
+
+// Options of a fake adapter that lists `apis` from the start.
+FakeAdapter::Options preloaded_options(std::vector<FakeApi> apis = {fake_api()}) {
+  auto o = fake_options();
+  o.preloaded = std::move(apis);
+  return o;
+}
+
+// Options of a fake adapter that misbehaves (`how`) on its first `count` POST /apis.
+FakeAdapter::Options hostile_options(FakeAdapter::Hostile how, int count = 1) {
+  auto o = fake_options();
+  o.hostile = how;
+  o.hostile_count = count;
+  return o;
+}
+
+// Options of a fake adapter that answers `reply` to its first `count` requests METHOD PATH.
+FakeAdapter::Options replying_options(const FakeReply& reply, int count = 100, const std::string& method = "POST",
+                                      const std::string& path = "/apis") {
+  auto o = hostile_options(FakeAdapter::Hostile::Custom, count);
+  o.hostile_method = method;
+  o.hostile_path = path;
+  o.custom_reply = reply;
+  return o;
+}
+
+// A client and the project write_project makes for Pets 1.0.0, in proj.
+struct WithProject {
+  Client c;
+  TempDir t;
+  const std::string proj = t.path + "/proj";
+
+  WithProject() { write_project(proj); }
+  // `portico deploy PROJ -e TARGET FLAGS...` with the admin credentials in the environment.
+  Run deploy(const std::string& target, std::vector<std::string> flags = {}) const {
+    flags.insert(flags.begin(), {"deploy", proj, "-e", target});
+    return c(flags, "", admin_env());
+  }
+};
+
+// A client and, in t, def.yaml: the definition of Pets 1.0.0.
+struct WithDefinition {
+  Client c;
+  TempDir t;
+  const std::string def = t.path + "/def.yaml";
+
+  WithDefinition() { write_file(def, definition_yaml({})); }
+};
 
 std::vector<SeenRequest> requests_to(const FakeAdapter& f, const std::string& method, const std::string& sub) {
   std::vector<SeenRequest> out;
@@ -299,27 +288,6 @@ struct Unzip {
   }
 };
 
-// ---------------------------------------------------------------- gateway
-
-// A real `portico gateway` on 127.0.0.1 with its own data directory.
-struct Gateway {
-  TempDir tmp;
-  std::unique_ptr<GatewayProcess> proc;
-
-  explicit Gateway(std::vector<std::string> args = {}) {
-    args.push_back("--data-dir");
-    args.push_back(tmp.path + "/data");
-    proc = std::make_unique<GatewayProcess>(args);
-  }
-  ~Gateway() {
-    if (proc) proc->stop();
-  }
-  // https://127.0.0.1:PORT (no base path)
-  std::string origin() const { return "https://127.0.0.1:" + std::to_string(proc->port()); }
-  std::string ca() const { return proc->ca_file(); }
-  std::string log() { return proc->log(); }
-};
-
 // ---------------------------------------------------------------- contract
 
 const std::regex kCredentialRe(R"(^[a-zA-Z0-9_~.@-]*$)");
@@ -346,7 +314,7 @@ std::vector<std::string> contract_problems(const SeenRequest& r, bool override) 
   if (sub == "/oauth2/token") {
     if (r.method != "POST") bad.push_back("token request with method " + r.method);
     if (!params.empty()) bad.push_back("token request with a query: " + r.query);
-    if (fake_lower(r.header("content-type")).rfind("application/json", 0) != 0)
+    if (lower(r.header("content-type")).rfind("application/json", 0) != 0)
       bad.push_back("token request Content-Type is '" + r.header("content-type") + "'");
     auto j = json::parse(r.body, nullptr, false);
     if (!j.is_object()) {
@@ -383,7 +351,7 @@ std::vector<std::string> contract_problems(const SeenRequest& r, bool override) 
       bad.push_back("POST /apis without --override has query '" + r.query + "'");
     }
     if (count("overwrite")) bad.push_back("POST /apis uses 'overwrite' (the adapter reads only 'override')");
-    if (fake_lower(r.header("content-type")).rfind("multipart/form-data", 0) != 0)
+    if (lower(r.header("content-type")).rfind("multipart/form-data", 0) != 0)
       bad.push_back("POST /apis Content-Type is '" + r.header("content-type") + "'");
     auto parts = parse_multipart(r.header("content-type"), r.body);
     if (!parts) {
@@ -451,25 +419,22 @@ void check_contract(const std::vector<SeenRequest>& reqs, std::size_t from, std:
 
 // ======================================================================= init
 
-TEST_CASE("init: --oas FILE writes the project files and copies the definition byte for byte") {
-  TempDir t;
-  Client c;
-  write_file(t.path + "/def.yaml", definition_yaml({}));
-  auto r = c({"init", t.path + "/proj", "--oas", t.path + "/def.yaml"});
+TEST_CASE_FIXTURE(WithDefinition, "init: --oas FILE writes the project files and copies the definition byte for byte") {
+  auto r = c({"init", t.path + "/proj", "--oas", def});
   INFO(r);
   REQUIRE(r.code == 0);
   const std::string p = t.path + "/proj";
-  CHECK(read_bytes(p + "/Definitions/swagger.yaml") == read_bytes(t.path + "/def.yaml"));
+  CHECK(read_file(p + "/Definitions/swagger.yaml") == read_file(def));
   CHECK(fs::is_regular_file(p + "/api.yaml"));
   CHECK(fs::is_regular_file(p + "/deployment_environments.yaml"));
   CHECK(fs::is_regular_file(p + "/api_meta.yaml"));
   CHECK(fs::is_regular_file(p + "/README.md"));
   CHECK(fs::is_directory(p + "/Endpoint-certificates"));
   CHECK(!fs::exists(p + "/Definitions/swagger.json"));
-  auto api = read_bytes(p + "/api.yaml");
+  auto api = read_file(p + "/api.yaml");
   CHECK(contains(api, "name: Pets"));
   CHECK(contains(api, "context: /pets"));
-  CHECK(contains(read_bytes(p + "/deployment_environments.yaml"), "Default"));
+  CHECK(contains(read_file(p + "/deployment_environments.yaml"), "Default"));
   auto v = c({"validate", p});
   INFO(v);
   CHECK(v.code == 0);
@@ -482,7 +447,7 @@ TEST_CASE("init: a JSON definition is copied to Definitions/swagger.json byte fo
   auto r = c({"init", t.path + "/proj", "--oas", t.path + "/def.json"});
   INFO(r);
   REQUIRE(r.code == 0);
-  CHECK(read_bytes(t.path + "/proj/Definitions/swagger.json") == read_bytes(t.path + "/def.json"));
+  CHECK(read_file(t.path + "/proj/Definitions/swagger.json") == read_file(t.path + "/def.json"));
   CHECK(!fs::exists(t.path + "/proj/Definitions/swagger.yaml"));
   auto v = c({"validate", t.path + "/proj"});
   INFO(v);
@@ -525,15 +490,12 @@ TEST_CASE("init: a definition with validation errors exits 1 and writes nothing"
   CHECK(fs::is_empty(t.path + "/empty"));
 }
 
-TEST_CASE("init: a non-empty DIR without --force exits 3 and is left untouched") {
-  TempDir t;
-  Client c;
-  write_file(t.path + "/def.yaml", definition_yaml({}));
+TEST_CASE_FIXTURE(WithDefinition, "init: a non-empty DIR without --force exits 3 and is left untouched") {
   const std::string p = t.path + "/proj";
   write_file(p + "/notes.txt", "mine\n");
   write_file(p + "/api.yaml", "my own api.yaml\n");
   auto before = snapshot(p);
-  auto r = c({"init", p, "--oas", t.path + "/def.yaml"});
+  auto r = c({"init", p, "--oas", def});
   INFO(r);
   CHECK(r.code == 3);
   CHECK(contains(r.err, "--force"));
@@ -541,10 +503,7 @@ TEST_CASE("init: a non-empty DIR without --force exits 3 and is left untouched")
   CHECK(!fs::exists(p + "/Definitions"));
 }
 
-TEST_CASE("init: --force replaces the generated files and leaves the user's other files byte for byte") {
-  TempDir t;
-  Client c;
-  write_file(t.path + "/def.yaml", definition_yaml({}));
+TEST_CASE_FIXTURE(WithDefinition, "init: --force replaces the generated files and leaves the user's other files byte for byte") {
   const std::string p = t.path + "/proj";
   write_file(p + "/api.yaml", "stale api.yaml\n");
   write_file(p + "/README.md", "stale readme\n");
@@ -552,7 +511,7 @@ TEST_CASE("init: --force replaces the generated files and leaves the user's othe
   write_file(p + "/Definitions/extra.yaml", "kept: true\n");
   write_file(p + "/Docs/guide.md", "# guide\n");
   write_file(p + "/Endpoint-certificates/backend.pem", "-----BEGIN CERTIFICATE-----\nuser\n");
-  auto r = c({"init", p, "--oas", t.path + "/def.yaml", "--force"});
+  auto r = c({"init", p, "--oas", def, "--force"});
   INFO(r);
   REQUIRE(r.code == 0);
   auto after = snapshot(p);
@@ -563,7 +522,7 @@ TEST_CASE("init: --force replaces the generated files and leaves the user's othe
   CHECK(after["api.yaml"] != "stale api.yaml\n");
   CHECK(contains(after["api.yaml"], "name: Pets"));
   CHECK(after["README.md"] != "stale readme\n");
-  CHECK(after["Definitions/swagger.yaml"] == read_bytes(t.path + "/def.yaml"));
+  CHECK(after["Definitions/swagger.yaml"] == read_file(def));
   CHECK(after.count("deployment_environments.yaml"));
   CHECK(after.count("api_meta.yaml"));
 }
@@ -581,7 +540,7 @@ TEST_CASE("init: --oas with a missing file exits 3, a non-https URL or an unveri
   CHECK(plain.code != 0);
   CHECK(!fs::exists(t.path + "/b"));
 
-  Gateway g;  // serves HTTPS with a self-signed certificate portico does not trust
+  TempGateway g;  // serves HTTPS with a self-signed certificate portico does not trust
   auto untrusted = c({"init", t.path + "/c", "--oas", g.origin() + kBase + "/openapi.yaml"});
   INFO(untrusted);
   CHECK(untrusted.code == 6);
@@ -640,19 +599,19 @@ TEST_CASE("env: add appends the adapter base path once, list shows it, remove fo
 
 TEST_CASE("env: add of an existing name exits 2 unless --force replaces it") {
   Client c;
-  REQUIRE(c({"env", "add", "prod", "--adapter", "https://127.0.0.1:9443"}).code == 0);
+  c.add_env("prod", "https://127.0.0.1:9443");
   auto dup = c({"env", "add", "prod", "--adapter", "https://127.0.0.1:9555"});
   INFO(dup);
   CHECK(dup.code == 2);
   CHECK(contains(dup.err, "--force"));
-  auto j = json::parse(c({"env", "list", "--format", "json"}).out, nullptr, false);
+  auto j = c.env_list();
   REQUIRE(j.is_array());
   REQUIRE(j.size() == 1);
   CHECK(j[0].value("adapter", "") == "https://127.0.0.1:9443/api/mgw/adapter/0.1");
   auto forced = c({"env", "add", "prod", "--adapter", "https://127.0.0.1:9555", "--force"});
   INFO(forced);
   CHECK(forced.code == 0);
-  j = json::parse(c({"env", "list", "--format", "json"}).out, nullptr, false);
+  j = c.env_list();
   REQUIRE(j.is_array());
   REQUIRE(j.size() == 1);
   CHECK(j[0].value("adapter", "") == "https://127.0.0.1:9555/api/mgw/adapter/0.1");
@@ -664,7 +623,7 @@ TEST_CASE("env: add refuses an adapter URL that is neither https nor http") {
   INFO(r);
   CHECK(r.code == 2);
   CHECK(contains(r.err, "https://"));
-  auto j = json::parse(c({"env", "list", "--format", "json"}).out, nullptr, false);
+  auto j = c.env_list();
   CHECK((j.is_array() && j.empty()));
 }
 
@@ -673,9 +632,9 @@ TEST_CASE("env: list --format json gives name, adapter, ca_cert, insecure and lo
   Client c;
   FakeAdapter fake(fake_options());
   write_file(t.path + "/ca.pem", "-----BEGIN CERTIFICATE-----\n");
-  REQUIRE(c({"env", "add", "pinned", "--adapter", "https://127.0.0.1:9443", "--ca-cert", t.path + "/ca.pem"}).code == 0);
-  REQUIRE(c({"env", "add", "lax", "--adapter", "https://127.0.0.1:9444", "--insecure"}).code == 0);
-  REQUIRE(c({"env", "add", "fake", "--adapter", fake.url()}).code == 0);
+  c.add_env("pinned", "https://127.0.0.1:9443", {"--ca-cert", t.path + "/ca.pem"});
+  c.add_env("lax", "https://127.0.0.1:9444", {"--insecure"});
+  c.add_env("fake", fake.url());
   auto login = c({"login", "fake", "-u", "admin", "--password-stdin"}, "admin");
   INFO(login);
   REQUIRE(login.code == 0);
@@ -725,24 +684,24 @@ TEST_CASE("env: a config.yaml that cannot be parsed exits 3 naming the file") {
 TEST_CASE("env: remove also forgets the environment's stored login") {
   Client c;
   FakeAdapter fake(fake_options());
-  REQUIRE(c({"env", "add", "fake", "--adapter", fake.url()}).code == 0);
-  REQUIRE(c({"login", "fake", "-u", "admin", "--password-stdin"}, "admin").code == 0);
+  c.add_env("fake", fake.url());
+  c.login("fake");
   auto tokens = fake.issued_tokens();
   REQUIRE(tokens.size() == 1);
-  REQUIRE(contains(read_bytes(c.credentials_file()), tokens[0]));
+  REQUIRE(contains(read_file(c.credentials_file()), tokens[0]));
   auto r = c({"env", "remove", "fake"});
   INFO(r);
   CHECK(r.code == 0);
-  CHECK(!contains(read_bytes(c.credentials_file()), tokens[0]));
+  CHECK(!contains(read_file(c.credentials_file()), tokens[0]));
   // Added again, it has no login.
-  REQUIRE(c({"env", "add", "fake", "--adapter", fake.url()}).code == 0);
+  c.add_env("fake", fake.url());
   auto l = c({"list", "-e", "fake"});
   INFO(l);
   CHECK(l.code == 5);
 }
 
 TEST_CASE("env: an --insecure environment works against the gateway and warns on every use") {
-  Gateway g;
+  TempGateway g;
   Client c;
   auto add = c({"env", "add", "lax", "--adapter", g.origin(), "--insecure"});
   INFO(add);
@@ -758,16 +717,16 @@ TEST_CASE("env: an --insecure environment works against the gateway and warns on
 // ====================================================================== login
 
 TEST_CASE("login: --password-stdin stores a token in credentials.yaml with mode 0600, never the password") {
-  Gateway g;
+  TempGateway g;
   Client c;
-  REQUIRE(c({"env", "add", "local", "--adapter", g.origin(), "--ca-cert", g.ca()}).code == 0);
+  c.add_env("local", g.origin(), {"--ca-cert", g.ca()});
   auto r = c({"login", "local", "-u", "admin", "--password-stdin"}, "admin");
   INFO(r);
   REQUIRE(r.code == 0);
   struct stat st {};
   REQUIRE(stat(c.credentials_file().c_str(), &st) == 0);
   CHECK((st.st_mode & 0777) == 0600);
-  auto creds = read_bytes(c.credentials_file());
+  auto creds = read_file(c.credentials_file());
   CHECK(contains(creds, "eyJ"));  // a JWT
   CHECK(!contains(creds, "password"));
   // The stored login is enough for list.
@@ -779,24 +738,24 @@ TEST_CASE("login: --password-stdin stores a token in credentials.yaml with mode 
 TEST_CASE("login: without a TTY and without --password-stdin exits 5 with a clear message instead of hanging") {
   Client c;
   FakeAdapter fake(fake_options());
-  REQUIRE(c({"env", "add", "fake", "--adapter", fake.url()}).code == 0);
+  c.add_env("fake", fake.url());
   auto r = c({"login", "fake", "-u", "admin"});
   INFO(r);
   CHECK(r.code == 5);
   CHECK(r.seconds < 10);
   CHECK(contains(r.err, "--password-stdin"));
-  CHECK((!fs::exists(c.credentials_file()) || !contains(read_bytes(c.credentials_file()), "fake")));
+  CHECK((!fs::exists(c.credentials_file()) || !contains(read_file(c.credentials_file()), "fake")));
   CHECK(requests_to(fake, "POST", "/oauth2/token").empty());
 }
 
 TEST_CASE("login: a wrong password exits 5 and stores no login") {
-  Gateway g;
+  TempGateway g;
   Client c;
-  REQUIRE(c({"env", "add", "local", "--adapter", g.origin(), "--ca-cert", g.ca()}).code == 0);
+  c.add_env("local", g.origin(), {"--ca-cert", g.ca()});
   auto r = c({"login", "local", "-u", "admin", "--password-stdin"}, "not-the-password");
   INFO(r);
   CHECK(r.code == 5);
-  auto j = json::parse(c({"env", "list", "--format", "json"}).out, nullptr, false);
+  auto j = c.env_list();
   REQUIRE(j.is_array());
   REQUIRE(j.size() == 1);
   CHECK(j[0]["login"].is_null());
@@ -805,8 +764,8 @@ TEST_CASE("login: a wrong password exits 5 and stores no login") {
 TEST_CASE("login: a credentials.yaml readable by group or others is refused with exit 3 and a chmod 600 hint") {
   Client c;
   FakeAdapter fake(fake_options());
-  REQUIRE(c({"env", "add", "fake", "--adapter", fake.url()}).code == 0);
-  REQUIRE(c({"login", "fake", "-u", "admin", "--password-stdin"}, "admin").code == 0);
+  c.add_env("fake", fake.url());
+  c.login("fake");
   REQUIRE(chmod(c.credentials_file().c_str(), 0644) == 0);
   auto before = fake.requests().size();
   auto r = c({"list", "-e", "fake"});
@@ -831,16 +790,16 @@ TEST_CASE("login: a credentials.yaml readable by group or others is refused with
 TEST_CASE("login: logout forgets the stored token, after which a command without credentials exits 5") {
   Client c;
   FakeAdapter fake(fake_options());
-  REQUIRE(c({"env", "add", "fake", "--adapter", fake.url()}).code == 0);
-  REQUIRE(c({"login", "fake", "-u", "admin", "--password-stdin"}, "admin").code == 0);
+  c.add_env("fake", fake.url());
+  c.login("fake");
   REQUIRE(c({"list", "-e", "fake"}).code == 0);
   auto out = c({"logout", "fake"});
   INFO(out);
   CHECK(out.code == 0);
-  auto j = json::parse(c({"env", "list", "--format", "json"}).out, nullptr, false);
+  auto j = c.env_list();
   REQUIRE(j.is_array());
   CHECK(j[0]["login"].is_null());
-  for (const auto& tok : fake.issued_tokens()) CHECK(!contains(read_bytes(c.credentials_file()), tok));
+  for (const auto& tok : fake.issued_tokens()) CHECK(!contains(read_file(c.credentials_file()), tok));
   auto r = c({"list", "-e", "fake"});
   INFO(r);
   CHECK(r.code == 5);
@@ -848,17 +807,17 @@ TEST_CASE("login: logout forgets the stored token, after which a command without
 }
 
 TEST_CASE("login: an expired token exits 5 without a way to renew it, and is renewed with PORTICO_USERNAME/PASSWORD") {
-  Gateway g({"--token-lifetime", "1"});
+  TempGateway g({"--token-lifetime", "1"});
   Client c;
-  REQUIRE(c({"env", "add", "local", "--adapter", g.origin(), "--ca-cert", g.ca()}).code == 0);
-  REQUIRE(c({"login", "local", "-u", "admin", "--password-stdin"}, "admin").code == 0);
-  auto creds = read_bytes(c.credentials_file());
+  c.add_env("local", g.origin(), {"--ca-cert", g.ca()});
+  c.login("local");
+  auto creds = read_file(c.credentials_file());
   std::smatch m;
   REQUIRE(std::regex_search(creds, m, std::regex(R"((eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+))")));
   const std::string token = m[1];
   std::this_thread::sleep_for(2500ms);
 
-  auto envs = json::parse(c({"env", "list", "--format", "json"}).out, nullptr, false);
+  auto envs = c.env_list();
   REQUIRE(envs.is_array());
   REQUIRE(envs.size() == 1);
   CHECK(envs[0]["login"]["expired"] == true);
@@ -882,12 +841,7 @@ TEST_CASE("login: an expired token exits 5 without a way to renew it, and is ren
 
 TEST_CASE("login: a token refused again after one renewal exits 5 instead of renewing for ever") {
   Client c;
-  auto opt = fake_options();
-  opt.hostile = FakeAdapter::Hostile::Custom;
-  opt.hostile_count = 1000;
-  opt.hostile_method = "GET";
-  opt.custom_reply = FakeReply::json(401, R"({"code":401,"message":"invalid credentials"})");
-  FakeAdapter fake(opt);
+  FakeAdapter fake(replying_options(FakeReply::json(401, R"({"code":401,"message":"invalid credentials"})"), 1000, "GET"));
   auto r = c({"list", "-e", fake.url()}, "",
              {{"PORTICO_TOKEN", "stale-token"}, {"PORTICO_USERNAME", "admin"}, {"PORTICO_PASSWORD", "admin"}});
   INFO(r);
@@ -902,8 +856,8 @@ TEST_CASE("login: credentials from the environment take precedence over a stored
   auto opt = fake_options();
   opt.extra_tokens = {"env-token-123"};
   FakeAdapter fake(opt);
-  REQUIRE(c({"env", "add", "fake", "--adapter", fake.url()}).code == 0);
-  REQUIRE(c({"login", "fake", "-u", "admin", "--password-stdin"}, "admin").code == 0);
+  c.add_env("fake", fake.url());
+  c.login("fake");
   auto tokens = fake.issued_tokens();
   REQUIRE(tokens.size() == 1);
 
@@ -932,15 +886,12 @@ TEST_CASE("login: credentials from the environment take precedence over a stored
 
 // ===================================================================== client
 
-TEST_CASE("client: no credentials at all exits 5 and says how to provide them") {
-  Client c;
+TEST_CASE_FIXTURE(WithProject, "client: no credentials at all exits 5 and says how to provide them") {
   FakeAdapter fake(fake_options());
-  TempDir t;
-  write_project(t.path + "/proj");
-  REQUIRE(c({"env", "add", "fake", "--adapter", fake.url()}).code == 0);
+  c.add_env("fake", fake.url());
   for (const auto& args : std::vector<std::vector<std::string>>{
            {"list", "-e", "fake"},
-           {"deploy", t.path + "/proj", "-e", "fake"},
+           {"deploy", proj, "-e", "fake"},
            {"undeploy", "-e", "fake", "--name", "Pets", "--version", "1.0.0"}}) {
     auto r = c(args);
     INFO(args[0] << " -e fake: " << r);
@@ -951,7 +902,7 @@ TEST_CASE("client: no credentials at all exits 5 and says how to provide them") 
   // With a URL instead of a name: the environment variables are the way.
   for (const auto& args : std::vector<std::vector<std::string>>{
            {"list", "-e", fake.url()},
-           {"deploy", t.path + "/proj", "-e", fake.url()},
+           {"deploy", proj, "-e", fake.url()},
            {"undeploy", "-e", fake.url(), "--name", "Pets", "--version", "1.0.0"}}) {
     auto r = c(args);
     INFO(args[0] << " -e URL: " << r);
@@ -977,7 +928,7 @@ TEST_CASE("client: --config-dir selects the configuration directory, over PORTIC
 }
 
 TEST_CASE("client: -e takes an https:// URL directly, and --ca-cert makes the gateway's certificate trusted") {
-  Gateway g;
+  TempGateway g;
   Client c;
   auto r = c({"list", "-e", g.origin(), "--ca-cert", g.ca(), "--format", "json"}, "", admin_env());
   INFO(r);
@@ -988,20 +939,17 @@ TEST_CASE("client: -e takes an https:// URL directly, and --ca-cert makes the ga
   CHECK(!fs::exists(c.cfg.path + "/config.yaml"));  // no env add needed, nothing stored
 }
 
-TEST_CASE("client: an untrusted certificate exits 6 with a hint about --ca-cert") {
-  Gateway g;
-  Client c;
-  TempDir t;
-  write_project(t.path + "/proj");
+TEST_CASE_FIXTURE(WithProject, "client: an untrusted certificate exits 6 with a hint about --ca-cert") {
+  TempGateway g;
   auto l = c({"list", "-e", g.origin()}, "", admin_env());
   INFO(l);
   CHECK(l.code == 6);
   CHECK(contains(l.err, "--ca-cert"));
-  auto d = c({"deploy", t.path + "/proj", "-e", g.origin(), "--retries", "0"}, "", admin_env());
+  auto d = deploy(g.origin(), {"--retries", "0"});
   INFO(d);
   CHECK(d.code == 6);
   CHECK(contains(d.err, "--ca-cert"));
-  REQUIRE(c({"env", "add", "local", "--adapter", g.origin()}).code == 0);
+  c.add_env("local", g.origin());
   auto login = c({"login", "local", "-u", "admin", "--password-stdin"}, "admin");
   INFO(login);
   CHECK(login.code == 6);
@@ -1010,50 +958,41 @@ TEST_CASE("client: an untrusted certificate exits 6 with a hint about --ca-cert"
   CHECK(fixed.code == 0);
 }
 
-TEST_CASE("client: --insecure skips verification and prints a warning on stderr") {
-  Gateway g;
-  Client c;
+TEST_CASE_FIXTURE(WithProject, "client: --insecure skips verification and prints a warning on stderr") {
+  TempGateway g;
   auto r = c({"list", "-e", g.origin(), "--insecure"}, "", admin_env());
   INFO(r);
   CHECK(r.code == 0);
   CHECK(contains(r.err, "warning"));
   CHECK(r.out.find("warning") == std::string::npos);
-  REQUIRE(c({"env", "add", "local", "--adapter", g.origin()}).code == 0);
+  c.add_env("local", g.origin());
   auto login = c({"login", "local", "-u", "admin", "--password-stdin", "--insecure"}, "admin");
   INFO(login);
   CHECK(login.code == 0);
   CHECK(contains(login.err, "warning"));
-  TempDir t;
-  write_project(t.path + "/proj");
-  auto d = c({"deploy", t.path + "/proj", "-e", "local", "--insecure"});
+  auto d = c({"deploy", proj, "-e", "local", "--insecure"});
   INFO(d);
   CHECK(d.code == 0);
   CHECK(contains(d.err, "warning"));
-  auto u = c({"undeploy", t.path + "/proj", "-e", "local", "--insecure"});
+  auto u = c({"undeploy", proj, "-e", "local", "--insecure"});
   INFO(u);
   CHECK(u.code == 0);
   CHECK(contains(u.err, "warning"));
 }
 
-TEST_CASE("client: a wrong password in PORTICO_PASSWORD exits 5") {
-  Gateway g;
-  Client c;
-  TempDir t;
-  write_project(t.path + "/proj");
+TEST_CASE_FIXTURE(WithProject, "client: a wrong password in PORTICO_PASSWORD exits 5") {
+  TempGateway g;
   auto l = c({"list", "-e", g.origin(), "--ca-cert", g.ca()}, "", admin_env("wrong"));
   INFO(l);
   CHECK(l.code == 5);
-  auto d = c({"deploy", t.path + "/proj", "-e", g.origin(), "--ca-cert", g.ca()}, "", admin_env("wrong"));
+  auto d = c({"deploy", proj, "-e", g.origin(), "--ca-cert", g.ca()}, "", admin_env("wrong"));
   INFO(d);
   CHECK(d.code == 5);
 }
 
-TEST_CASE("client: a closed port exits 6") {
-  Client c;
-  TempDir t;
-  write_project(t.path + "/proj");
+TEST_CASE_FIXTURE(WithProject, "client: a closed port exits 6") {
   const std::string url = "https://127.0.0.1:" + std::to_string(closed_port());
-  auto d = c({"deploy", t.path + "/proj", "-e", url, "--retries", "0"}, "", admin_env());
+  auto d = deploy(url, {"--retries", "0"});
   INFO(d);
   CHECK(d.code == 6);
   CHECK(d.seconds < 10);
@@ -1063,17 +1002,12 @@ TEST_CASE("client: a closed port exits 6") {
   CHECK(l.seconds < 15);
 }
 
-TEST_CASE("client: a server that accepts TCP and never answers exits 6 after --timeout") {
-  Client c;
-  TempDir t;
-  write_project(t.path + "/proj");
-  auto opt = fake_options();
-  opt.hostile = FakeAdapter::Hostile::Silent;
+TEST_CASE_FIXTURE(WithProject, "client: a server that accepts TCP and never answers exits 6 after --timeout") {
+  auto opt = hostile_options(FakeAdapter::Hostile::Silent, 1000);
   opt.hostile_method = "";
   opt.hostile_path = "";
-  opt.hostile_count = 1000;
   FakeAdapter fake(opt);
-  auto r = c({"deploy", t.path + "/proj", "-e", fake.url(), "--timeout", "2", "--retries", "0"}, "", admin_env());
+  auto r = deploy(fake.url(), {"--timeout", "2", "--retries", "0"});
   INFO(r);
   CHECK(r.code == 6);
   CHECK(r.seconds >= 1.5);
@@ -1085,22 +1019,16 @@ TEST_CASE("client: a server that accepts TCP and never answers exits 6 after --t
   CHECK(l.seconds < 10);
 }
 
-TEST_CASE("client: plain http:// adapters work with a warning") {
-  Client c;
-  TempDir t;
-  write_project(t.path + "/proj");
+TEST_CASE_FIXTURE(WithProject, "client: plain http:// adapters work with a warning") {
   FakeAdapter fake(fake_options());
-  auto r = c({"deploy", t.path + "/proj", "-e", fake.url()}, "", admin_env());
+  auto r = deploy(fake.url());
   INFO(r);
   CHECK(r.code == 0);
   CHECK(contains(r.err, "plain HTTP"));
   CHECK(fake.deployed());
 }
 
-TEST_CASE("client: malformed adapter answers are errors, never a crash or a false success") {
-  Client c;
-  TempDir t;
-  write_project(t.path + "/proj");
+TEST_CASE_FIXTURE(WithProject, "client: malformed adapter answers are errors, never a crash or a false success") {
   auto html = [] {
     FakeReply r;
     r.status = 200;
@@ -1108,23 +1036,14 @@ TEST_CASE("client: malformed adapter answers are errors, never a crash or a fals
     r.body = "<html><body>proxy login</body></html>";
     return r;
   }();
-  auto with = [&](const std::string& method, const std::string& path, const FakeReply& reply) {
-    auto o = fake_options();
-    o.hostile = FakeAdapter::Hostile::Custom;
-    o.hostile_count = 100;
-    o.hostile_method = method;
-    o.hostile_path = path;
-    o.custom_reply = reply;
-    return o;
-  };
   {
-    FakeAdapter fake(with("GET", "/apis", html));
+    FakeAdapter fake(replying_options(html, 100, "GET"));
     auto l = c({"list", "-e", fake.url()}, "", admin_env());
     INFO(l);
     CHECK(l.code != 0);
     CHECK(l.code < 128);
     CHECK(!l.err.empty());
-    auto d = c({"deploy", t.path + "/proj", "-e", fake.url()}, "", admin_env());
+    auto d = deploy(fake.url());
     INFO(d);
     CHECK(d.code != 0);
     CHECK(d.code < 128);
@@ -1132,32 +1051,33 @@ TEST_CASE("client: malformed adapter answers are errors, never a crash or a fals
   }
   {
     // Entries without the expected fields, and of the wrong types.
-    FakeAdapter fake(with("GET", "/apis",
-                          FakeReply::json(200, R"({"total":2,"count":2,"list":[{"apiName":"Pets"},{"apiName":7,"gateway-envs":"x"}]})")));
+    FakeAdapter fake(replying_options(
+        FakeReply::json(200, R"({"total":2,"count":2,"list":[{"apiName":"Pets"},{"apiName":7,"gateway-envs":"x"}]})"), 100,
+        "GET"));
     auto l = c({"list", "-e", fake.url(), "--format", "json"}, "", admin_env());
     INFO(l);
     CHECK(l.code < 128);
     if (l.code == 0) CHECK(!json::parse(l.out, nullptr, false).is_discarded());
-    auto d = c({"deploy", t.path + "/proj", "-e", fake.url()}, "", admin_env());
+    auto d = deploy(fake.url());
     INFO(d);
     CHECK(d.code != 0);  // Pets is listed without version or context: not verified
     CHECK(d.code < 128);
   }
   {
-    FakeAdapter fake(with("POST", "/oauth2/token", FakeReply::json(200, R"({"token":"x"})")));
-    REQUIRE(c({"env", "add", "fake", "--adapter", fake.url()}).code == 0);
+    FakeAdapter fake(replying_options(FakeReply::json(200, R"({"token":"x"})"), 100, "POST", "/oauth2/token"));
+    c.add_env("fake", fake.url());
     auto l = c({"login", "fake", "-u", "admin", "--password-stdin"}, "admin");
     INFO(l);
     CHECK(l.code != 0);
     CHECK(l.code < 128);
-    auto j = json::parse(c({"env", "list", "--format", "json"}).out, nullptr, false);
+    auto j = c.env_list();
     REQUIRE(j.is_array());
     CHECK(j[0]["login"].is_null());
   }
 }
 
 TEST_CASE("client: the happy path: gateway, env add, login, init, validate, deploy, list, conflict, override, undeploy") {
-  Gateway g;
+  TempGateway g;
   Client c;
   TempDir t;
   write_file(t.path + "/def.yaml", definition_yaml({}));
@@ -1227,19 +1147,14 @@ TEST_CASE("client: the happy path: gateway, env add, login, init, validate, depl
 
 // ===================================================================== deploy
 
-TEST_CASE("deploy: an existing API without --override exits 4 and suggests --override") {
-  Client c;
-  TempDir t;
-  write_project(t.path + "/proj");
-  auto opt = fake_options();
-  opt.preloaded = {fake_api()};
-  FakeAdapter fake(opt);
-  auto r = c({"deploy", t.path + "/proj", "-e", fake.url()}, "", admin_env());
+TEST_CASE_FIXTURE(WithProject, "deploy: an existing API without --override exits 4 and suggests --override") {
+  FakeAdapter fake(preloaded_options());
+  auto r = deploy(fake.url());
   INFO(r);
   CHECK(r.code == 4);
   CHECK(contains(r.err, "--override"));
   CHECK(!contains(r.out, "deployed "));
-  auto o = c({"deploy", t.path + "/proj", "-e", fake.url(), "--override"}, "", admin_env());
+  auto o = deploy(fake.url(), {"--override"});
   INFO(o);
   CHECK(o.code == 0);
   auto posts = requests_to(fake, "POST", "/apis");
@@ -1254,7 +1169,7 @@ TEST_CASE("deploy: success prints 'deployed NAME VERSION at CONTEXT on ENV (veri
   Api api{"Orders", "2.1.0", "/orders"};
   write_project(t.path + "/proj", api);
   FakeAdapter fake(fake_options(api));
-  REQUIRE(c({"env", "add", "fake", "--adapter", fake.url()}).code == 0);
+  c.add_env("fake", fake.url());
   auto r = c({"deploy", t.path + "/proj", "-e", "fake"}, "", admin_env());
   INFO(r);
   REQUIRE(r.code == 0);
@@ -1263,12 +1178,9 @@ TEST_CASE("deploy: success prints 'deployed NAME VERSION at CONTEXT on ENV (veri
   CHECK(requests_to(fake, "GET", "/apis").size() >= 1);  // verified with GET /apis
 }
 
-TEST_CASE("deploy: --format json prints one JSON document with ok, target, name, version, context, archive, override, verified") {
-  Client c;
-  TempDir t;
-  write_project(t.path + "/proj");
+TEST_CASE_FIXTURE(WithProject, "deploy: --format json prints one JSON document with ok, target, name, version, context, archive, override, verified") {
   FakeAdapter fake(fake_options());
-  auto r = c({"deploy", t.path + "/proj", "-e", fake.url(), "--format", "json"}, "", admin_env());
+  auto r = deploy(fake.url(), {"--format", "json"});
   INFO(r);
   REQUIRE(r.code == 0);
   auto j = json::parse(r.out, nullptr, false);
@@ -1305,25 +1217,19 @@ TEST_CASE("deploy: validation errors exit 1 and nothing is uploaded") {
   CHECK(requests_to(fake, "POST", "/apis").empty());
 }
 
-TEST_CASE("deploy: a stray openapi.yaml at the project root is a project-stray-file error, exit 1") {
-  Client c;
-  TempDir t;
-  write_project(t.path + "/proj");
-  write_file(t.path + "/proj/openapi.yaml", definition_yaml({}));
+TEST_CASE_FIXTURE(WithProject, "deploy: a stray openapi.yaml at the project root is a project-stray-file error, exit 1") {
+  write_file(proj + "/openapi.yaml", definition_yaml({}));
   FakeAdapter fake(fake_options());
-  auto r = c({"deploy", t.path + "/proj", "-e", fake.url()}, "", admin_env());
+  auto r = deploy(fake.url());
   INFO(r);
   CHECK(r.code == 1);
   CHECK(contains(r.out + r.err, "project-stray-file"));
   CHECK(requests_to(fake, "POST", "/apis").empty());
 }
 
-TEST_CASE("deploy: --dry-run prints the plan (create, or update that needs --override) and uploads nothing") {
-  Client c;
-  TempDir t;
-  write_project(t.path + "/proj");
+TEST_CASE_FIXTURE(WithProject, "deploy: --dry-run prints the plan (create, or update that needs --override) and uploads nothing") {
   FakeAdapter fake(fake_options());
-  auto r = c({"deploy", t.path + "/proj", "-e", fake.url(), "--dry-run"}, "", admin_env());
+  auto r = deploy(fake.url(), {"--dry-run"});
   INFO(r);
   REQUIRE(r.code == 0);
   CHECK(contains(r.out, fake.url()));
@@ -1335,14 +1241,12 @@ TEST_CASE("deploy: --dry-run prints the plan (create, or update that needs --ove
   CHECK(!contains(r.out, "needs --override"));
   CHECK(requests_to(fake, "POST", "/apis").empty());
 
-  auto opt = fake_options();
-  opt.preloaded = {fake_api()};
-  FakeAdapter existing(opt);
-  auto u = c({"deploy", t.path + "/proj", "-e", existing.url(), "--dry-run"}, "", admin_env());
+  FakeAdapter existing(preloaded_options());
+  auto u = deploy(existing.url(), {"--dry-run"});
   INFO(u);
   REQUIRE(u.code == 0);
   CHECK(contains(u.out, "update: needs --override"));
-  auto uj = c({"deploy", t.path + "/proj", "-e", existing.url(), "--dry-run", "--format", "json"}, "", admin_env());
+  auto uj = deploy(existing.url(), {"--dry-run", "--format", "json"});
   INFO(uj);
   REQUIRE(uj.code == 0);
   auto j = json::parse(uj.out, nullptr, false);
@@ -1354,7 +1258,7 @@ TEST_CASE("deploy: --dry-run prints the plan (create, or update that needs --ove
   CHECK(j["action"] == "update: needs --override");
   CHECK(requests_to(existing, "POST", "/apis").empty());
 
-  auto cj = c({"deploy", t.path + "/proj", "-e", fake.url(), "--dry-run", "--format", "json"}, "", admin_env());
+  auto cj = deploy(fake.url(), {"--dry-run", "--format", "json"});
   INFO(cj);
   REQUIRE(cj.code == 0);
   auto k = json::parse(cj.out, nullptr, false);
@@ -1364,13 +1268,9 @@ TEST_CASE("deploy: --dry-run prints the plan (create, or update that needs --ove
   CHECK(requests_to(fake, "POST", "/apis").empty());
 }
 
-TEST_CASE("deploy: --keep-archive gives byte-identical zips with one root folder, sorted entries, no VCS, dotfiles or backups") {
+TEST_CASE_FIXTURE(WithProject, "deploy: --keep-archive gives byte-identical zips with one root folder, sorted entries, no VCS, dotfiles or backups") {
   Unzip unzip;
   REQUIRE_MESSAGE(unzip.available(), "the `unzip` program is needed (apt-get install unzip)");
-  Client c;
-  TempDir t;
-  const std::string proj = t.path + "/proj";
-  write_project(proj);
   write_file(proj + "/Docs/notes.md", "notes\n");
   write_file(proj + "/Docs/zeta.txt", "z\n");
   write_file(proj + "/.git/HEAD", "ref: refs/heads/main\n");
@@ -1384,7 +1284,7 @@ TEST_CASE("deploy: --keep-archive gives byte-identical zips with one root folder
   write_file(proj + "/.github/workflows/ci.yaml", "on: push\n");
   FakeAdapter fake(fake_options());
 
-  auto a = c({"deploy", proj, "-e", fake.url(), "--dry-run", "--keep-archive", t.path + "/a.zip"}, "", admin_env());
+  auto a = deploy(fake.url(), {"--dry-run", "--keep-archive", t.path + "/a.zip"});
   INFO(a);
   REQUIRE(a.code == 0);
   // Change timestamps and permissions: the archive must not change.
@@ -1392,11 +1292,11 @@ TEST_CASE("deploy: --keep-archive gives byte-identical zips with one root folder
   fs::last_write_time(proj + "/Docs/notes.md", fs::file_time_type::clock::now() + 1h);
   fs::permissions(proj + "/Docs/zeta.txt", fs::perms::owner_read | fs::perms::owner_write);
   std::this_thread::sleep_for(1100ms);  // a later clock second as well
-  auto b = c({"deploy", proj, "-e", fake.url(), "--keep-archive", t.path + "/b.zip"}, "", admin_env());
+  auto b = deploy(fake.url(), {"--keep-archive", t.path + "/b.zip"});
   INFO(b);
   REQUIRE(b.code == 0);
-  auto za = read_bytes(t.path + "/a.zip");
-  auto zb = read_bytes(t.path + "/b.zip");
+  auto za = read_file(t.path + "/a.zip");
+  auto zb = read_file(t.path + "/b.zip");
   REQUIRE(!za.empty());
   CHECK(za == zb);
   auto posts = requests_to(fake, "POST", "/apis");
@@ -1438,35 +1338,30 @@ TEST_CASE("deploy: --keep-archive gives byte-identical zips with one root folder
   INFO(l.out);
   CHECK(l.exit_code == 0);
   CHECK(contains(l.out, "Pets-1.0.0/api.yaml"));
-  CHECK(unzip.extract(t.path + "/a.zip", "Pets-1.0.0/api.yaml") == read_bytes(proj + "/api.yaml"));
+  CHECK(unzip.extract(t.path + "/a.zip", "Pets-1.0.0/api.yaml") == read_file(proj + "/api.yaml"));
   CHECK(unzip.extract(t.path + "/a.zip", "Pets-1.0.0/Definitions/swagger.yaml") ==
-        read_bytes(proj + "/Definitions/swagger.yaml"));
+        read_file(proj + "/Definitions/swagger.yaml"));
 }
 
-TEST_CASE("deploy: a symlink pointing outside the project is refused with exit 3, naming the link") {
-  Client c;
-  TempDir t;
-  const std::string proj = t.path + "/proj";
-  write_project(proj);
+TEST_CASE_FIXTURE(WithProject, "deploy: a symlink pointing outside the project is refused with exit 3, naming the link") {
   write_file(t.path + "/outside/secret.txt", "outside the project\n");
   fs::create_directories(proj + "/Docs");
   fs::create_symlink(t.path + "/outside/secret.txt", proj + "/Docs/link.txt");
   FakeAdapter fake(fake_options());
-  auto r = c({"deploy", proj, "-e", fake.url(), "--skip-validation", "--keep-archive", t.path + "/k.zip"}, "",
-             admin_env());
+  auto r = deploy(fake.url(), {"--skip-validation", "--keep-archive", t.path + "/k.zip"});
   INFO(r);
   CHECK(r.code == 3);
   CHECK(contains(r.err, "link.txt"));
   CHECK(requests_to(fake, "POST", "/apis").empty());
   CHECK(!fs::exists(t.path + "/k.zip"));
-  auto plain = c({"deploy", proj, "-e", fake.url()}, "", admin_env());
+  auto plain = deploy(fake.url());
   INFO(plain);
   CHECK(plain.code == 3);
   CHECK(requests_to(fake, "POST", "/apis").empty());
   // A symlinked directory is refused too, not followed.
   fs::remove(proj + "/Docs/link.txt");
   fs::create_directory_symlink(t.path + "/outside", proj + "/Shared");
-  auto dir = c({"deploy", proj, "-e", fake.url(), "--skip-validation"}, "", admin_env());
+  auto dir = deploy(fake.url(), {"--skip-validation"});
   INFO(dir);
   CHECK(dir.code == 3);
   CHECK(contains(dir.err, "Shared"));
@@ -1522,17 +1417,12 @@ TEST_CASE("deploy: a prebuilt .zip is uploaded as is") {
   REQUIRE(r.code == 0);
   auto posts = requests_to(fake, "POST", "/apis");
   REQUIRE(posts.size() == 1);
-  CHECK(uploaded_zip(posts[0]) == read_bytes(t.path + "/prebuilt.zip"));
+  CHECK(uploaded_zip(posts[0]) == read_file(t.path + "/prebuilt.zip"));
 }
 
-TEST_CASE("deploy: a 503 once is retried and the deploy succeeds") {
-  Client c;
-  TempDir t;
-  write_project(t.path + "/proj");
-  auto opt = fake_options();
-  opt.hostile = FakeAdapter::Hostile::Status503;
-  FakeAdapter fake(opt);
-  auto r = c({"deploy", t.path + "/proj", "-e", fake.url()}, "", admin_env());
+TEST_CASE_FIXTURE(WithProject, "deploy: a 503 once is retried and the deploy succeeds") {
+  FakeAdapter fake(hostile_options(FakeAdapter::Hostile::Status503));
+  auto r = deploy(fake.url());
   INFO(r);
   CHECK(r.code == 0);
   CHECK(contains(r.err, "retrying"));
@@ -1540,15 +1430,10 @@ TEST_CASE("deploy: a 503 once is retried and the deploy succeeds") {
   CHECK(requests_to(fake, "POST", "/apis").size() == 2);
 }
 
-TEST_CASE("deploy: a connection reset mid-upload once is retried and the deploy succeeds") {
-  Client c;
-  TempDir t;
-  write_project(t.path + "/proj");
-  write_file(t.path + "/proj/Docs/big.bin", noise(6 << 20));  // an upload still under way when the reset comes
-  auto opt = fake_options();
-  opt.hostile = FakeAdapter::Hostile::Reset;
-  FakeAdapter fake(opt);
-  auto r = c({"deploy", t.path + "/proj", "-e", fake.url()}, "", admin_env());
+TEST_CASE_FIXTURE(WithProject, "deploy: a connection reset mid-upload once is retried and the deploy succeeds") {
+  write_file(proj + "/Docs/big.bin", noise(6 << 20));  // an upload still under way when the reset comes
+  FakeAdapter fake(hostile_options(FakeAdapter::Hostile::Reset));
+  auto r = deploy(fake.url());
   INFO(r);
   CHECK(r.code == 0);
   CHECK(contains(r.err, "retrying"));
@@ -1561,14 +1446,11 @@ TEST_CASE("deploy: a connection reset mid-upload once is retried and the deploy 
   CHECK(!contains(r.err, "\r"));  // no progress bar when stderr is not a terminal
 }
 
-TEST_CASE("deploy: a 200 for an API the adapter then does not list fails verification, and --no-verify skips the check") {
-  Client c;
-  TempDir t;
-  write_project(t.path + "/proj");
+TEST_CASE_FIXTURE(WithProject, "deploy: a 200 for an API the adapter then does not list fails verification, and --no-verify skips the check") {
   auto opt = fake_options();
   opt.list_after_deploy = false;
   FakeAdapter fake(opt);
-  auto r = c({"deploy", t.path + "/proj", "-e", fake.url()}, "", admin_env());
+  auto r = deploy(fake.url());
   INFO(r);
   CHECK(r.code != 0);
   CHECK(!contains(r.out, "deployed "));
@@ -1576,7 +1458,7 @@ TEST_CASE("deploy: a 200 for an API the adapter then does not list fails verific
   CHECK(requests_to(fake, "GET", "/apis").size() >= 1);
 
   FakeAdapter fake2(opt);
-  auto n = c({"deploy", t.path + "/proj", "-e", fake2.url(), "--no-verify", "--format", "json"}, "", admin_env());
+  auto n = deploy(fake2.url(), {"--no-verify", "--format", "json"});
   INFO(n);
   CHECK(n.code == 0);
   auto j = json::parse(n.out, nullptr, false);
@@ -1586,14 +1468,9 @@ TEST_CASE("deploy: a 200 for an API the adapter then does not list fails verific
   CHECK(requests_to(fake2, "GET", "/apis").empty());
 }
 
-TEST_CASE("deploy: a reset after the adapter took the upload, then 409 on the retry, is checked with GET /apis and succeeds") {
-  Client c;
-  TempDir t;
-  write_project(t.path + "/proj");
-  auto opt = fake_options();
-  opt.hostile = FakeAdapter::Hostile::ResetAfterDeploy;
-  FakeAdapter fake(opt);
-  auto r = c({"deploy", t.path + "/proj", "-e", fake.url()}, "", admin_env());
+TEST_CASE_FIXTURE(WithProject, "deploy: a reset after the adapter took the upload, then 409 on the retry, is checked with GET /apis and succeeds") {
+  FakeAdapter fake(hostile_options(FakeAdapter::Hostile::ResetAfterDeploy));
+  auto r = deploy(fake.url());
   INFO(r);
   CHECK(r.code == 0);
   CHECK(contains(r.out, "deployed Pets 1.0.0 at /pets"));
@@ -1602,15 +1479,9 @@ TEST_CASE("deploy: a reset after the adapter took the upload, then 409 on the re
   CHECK(requests_to(fake, "GET", "/apis").size() >= 1);
 }
 
-TEST_CASE("deploy: an empty 500 exits 4 with a hint to run portico validate and read the adapter's log") {
-  Client c;
-  TempDir t;
-  write_project(t.path + "/proj");
-  auto opt = fake_options();
-  opt.hostile = FakeAdapter::Hostile::Status500Empty;
-  opt.hostile_count = 100;
-  FakeAdapter fake(opt);
-  auto r = c({"deploy", t.path + "/proj", "-e", fake.url()}, "", admin_env());
+TEST_CASE_FIXTURE(WithProject, "deploy: an empty 500 exits 4 with a hint to run portico validate and read the adapter's log") {
+  FakeAdapter fake(hostile_options(FakeAdapter::Hostile::Status500Empty, 100));
+  auto r = deploy(fake.url());
   INFO(r);
   CHECK(r.code == 4);
   CHECK(contains(r.err, "portico validate"));
@@ -1618,15 +1489,10 @@ TEST_CASE("deploy: an empty 500 exits 4 with a hint to run portico validate and 
   CHECK(requests_to(fake, "POST", "/apis").size() == 1);  // a 500 is not retried
 }
 
-TEST_CASE("deploy: 503 on every attempt is retried --retries times, then fails") {
-  Client c;
-  TempDir t;
-  write_project(t.path + "/proj");
-  auto opt = fake_options();
-  opt.hostile = FakeAdapter::Hostile::Status503;
-  opt.hostile_count = 100;
+TEST_CASE_FIXTURE(WithProject, "deploy: 503 on every attempt is retried --retries times, then fails") {
+  auto opt = hostile_options(FakeAdapter::Hostile::Status503, 100);
   FakeAdapter fake(opt);
-  auto r = c({"deploy", t.path + "/proj", "-e", fake.url(), "--retries", "2"}, "", admin_env());
+  auto r = deploy(fake.url(), {"--retries", "2"});
   INFO(r);
   CHECK(r.code != 0);
   CHECK(r.seconds < 20);
@@ -1634,23 +1500,19 @@ TEST_CASE("deploy: 503 on every attempt is retried --retries times, then fails")
   CHECK(!contains(r.out, "deployed "));
 
   FakeAdapter once(opt);
-  auto z = c({"deploy", t.path + "/proj", "-e", once.url(), "--retries", "0"}, "", admin_env());
+  auto z = deploy(once.url(), {"--retries", "0"});
   INFO(z);
   CHECK(z.code != 0);
   CHECK(requests_to(once, "POST", "/apis").size() == 1);
 }
 
-TEST_CASE("deploy: leaves no temporary files and does not touch the project, on success and on every failure") {
-  Client c;
-  TempDir t, tmp;
-  const std::string proj = t.path + "/proj";
-  write_project(proj);
+TEST_CASE_FIXTURE(WithProject, "deploy: leaves no temporary files and does not touch the project, on success and on every failure") {
+  TempDir tmp;
   write_file(proj + "/Docs/notes.md", "notes\n");
   auto before = snapshot(proj);
   std::map<std::string, std::string> env = admin_env();
   env["TMPDIR"] = tmp.path;
-  auto opt = fake_options();
-  FakeAdapter fake(opt);
+  FakeAdapter fake(fake_options());
   auto check_clean = [&](const std::string& what) {
     INFO(what);
     std::vector<std::string> left;
@@ -1681,14 +1543,9 @@ TEST_CASE("deploy: leaves no temporary files and does not touch the project, on 
   check_clean("after validation errors");
 }
 
-TEST_CASE("deploy: with --format json a failure leaves stdout empty or one JSON document") {
-  Client c;
-  TempDir t;
-  write_project(t.path + "/proj");
-  auto opt = fake_options();
-  opt.preloaded = {fake_api()};
-  FakeAdapter fake(opt);
-  auto r = c({"deploy", t.path + "/proj", "-e", fake.url(), "--format", "json"}, "", admin_env());
+TEST_CASE_FIXTURE(WithProject, "deploy: with --format json a failure leaves stdout empty or one JSON document") {
+  FakeAdapter fake(preloaded_options());
+  auto r = deploy(fake.url(), {"--format", "json"});
   INFO(r);
   CHECK(r.code == 4);
   if (!r.out.empty()) {
@@ -1696,36 +1553,33 @@ TEST_CASE("deploy: with --format json a failure leaves stdout empty or one JSON 
     CHECK(j.is_object());
     CHECK(j.value("ok", true) == false);
   }
-  write_file(t.path + "/proj/Definitions/swagger.yaml", broken_definition());
-  auto v = c({"deploy", t.path + "/proj", "-e", fake.url(), "--format", "json"}, "", admin_env());
+  write_file(proj + "/Definitions/swagger.yaml", broken_definition());
+  auto v = deploy(fake.url(), {"--format", "json"});
   INFO(v);
   CHECK(v.code == 1);
   if (!v.out.empty()) CHECK(!json::parse(v.out, nullptr, false).is_discarded());
 }
 
-TEST_CASE("deploy: PATH defaults to the current directory") {
-  Client c;
-  TempDir t;
-  write_project(t.path + "/proj");
+TEST_CASE_FIXTURE(WithProject, "deploy: PATH defaults to the current directory") {
   FakeAdapter fake(fake_options());
-  auto r = c({"deploy", "-e", fake.url()}, "", admin_env(), t.path + "/proj");
+  auto r = c({"deploy", "-e", fake.url()}, "", admin_env(), proj);
   INFO(r);
   CHECK(r.code == 0);
   CHECK(fake.deployed());
 }
 
 TEST_CASE("deploy: projects from init (x-wso2-basePath with a version, a servers path, the starter) deploy to the gateway and are verified") {
-  Gateway g;
+  TempGateway g;
   Client c;
   TempDir t;
-  REQUIRE(c({"env", "add", "local", "--adapter", g.origin(), "--ca-cert", g.ca()}).code == 0);
+  c.add_env("local", g.origin(), {"--ca-cert", g.ca()});
   // x-wso2-basePath carrying the version, and a title with a space.
   Api shop{"Swagger Shop", "2.0.0", "/shop/2.0.0"};
   write_file(t.path + "/shop.yaml", definition_yaml(shop));
   auto init = c({"init", t.path + "/shop", "--oas", t.path + "/shop.yaml"});
   INFO(init);
   REQUIRE(init.code == 0);
-  auto api = read_bytes(t.path + "/shop/api.yaml");
+  auto api = read_file(t.path + "/shop/api.yaml");
   CHECK(contains(api, "name: SwaggerShop"));
   CHECK(contains(api, "context: /shop\n"));
   auto d = c({"deploy", t.path + "/shop", "-e", "local"}, "", admin_env());
@@ -1759,47 +1613,26 @@ TEST_CASE("deploy: projects from init (x-wso2-basePath with a version, a servers
   CHECK(lj["count"] == 3);
 }
 
-TEST_CASE("deploy: a 400 with a JSON body (control-plane mode) exits 4 and shows the adapter's message") {
-  Client c;
-  TempDir t;
-  write_project(t.path + "/proj");
-  auto opt = fake_options();
-  opt.hostile = FakeAdapter::Hostile::Custom;
-  opt.hostile_count = 100;
-  opt.custom_reply = FakeReply::json(400, R"({"code":400,"message":"direct deploys are disabled: the adapter runs with a control plane"})");
-  FakeAdapter fake(opt);
-  auto r = c({"deploy", t.path + "/proj", "-e", fake.url()}, "", admin_env());
+TEST_CASE_FIXTURE(WithProject, "deploy: a 400 with a JSON body (control-plane mode) exits 4 and shows the adapter's message") {
+  FakeAdapter fake(replying_options(FakeReply::json(400, R"({"code":400,"message":"direct deploys are disabled: the adapter runs with a control plane"})")));
+  auto r = deploy(fake.url());
   INFO(r);
   CHECK(r.code == 4);
   CHECK(contains(r.err, "control plane"));
   CHECK(requests_to(fake, "POST", "/apis").size() == 1);
 }
 
-TEST_CASE("deploy: a 500 with a body exits 4 and shows the body") {
-  Client c;
-  TempDir t;
-  write_project(t.path + "/proj");
-  auto opt = fake_options();
-  opt.hostile = FakeAdapter::Hostile::Custom;
-  opt.hostile_count = 100;
-  opt.custom_reply = FakeReply::json(500, R"({"code":500,"message":"endpoint certificate backend.pem is not PEM"})");
-  FakeAdapter fake(opt);
-  auto r = c({"deploy", t.path + "/proj", "-e", fake.url()}, "", admin_env());
+TEST_CASE_FIXTURE(WithProject, "deploy: a 500 with a body exits 4 and shows the body") {
+  FakeAdapter fake(replying_options(FakeReply::json(500, R"({"code":500,"message":"endpoint certificate backend.pem is not PEM"})")));
+  auto r = deploy(fake.url());
   INFO(r);
   CHECK(r.code == 4);
   CHECK(contains(r.err, "backend.pem is not PEM"));
 }
 
-TEST_CASE("deploy: a 403 exits 5") {
-  Client c;
-  TempDir t;
-  write_project(t.path + "/proj");
-  auto opt = fake_options();
-  opt.hostile = FakeAdapter::Hostile::Custom;
-  opt.hostile_count = 100;
-  opt.custom_reply = FakeReply::json(403, R"({"code":403,"message":"scope admin required"})");
-  FakeAdapter fake(opt);
-  auto r = c({"deploy", t.path + "/proj", "-e", fake.url()}, "", admin_env());
+TEST_CASE_FIXTURE(WithProject, "deploy: a 403 exits 5") {
+  FakeAdapter fake(replying_options(FakeReply::json(403, R"({"code":403,"message":"scope admin required"})")));
+  auto r = deploy(fake.url());
   INFO(r);
   CHECK(r.code == 5);
 }
@@ -1807,9 +1640,9 @@ TEST_CASE("deploy: a 403 exits 5") {
 TEST_CASE("login: a stored token is sent only to its own environment's adapter, and is dropped when the environment is re-pointed") {
   Client c;
   FakeAdapter one(fake_options()), two(fake_options());
-  REQUIRE(c({"env", "add", "one", "--adapter", one.url()}).code == 0);
-  REQUIRE(c({"env", "add", "two", "--adapter", two.url()}).code == 0);
-  REQUIRE(c({"login", "one", "-u", "admin", "--password-stdin"}, "admin").code == 0);
+  c.add_env("one", one.url());
+  c.add_env("two", two.url());
+  c.login("one");
   auto tokens = one.issued_tokens();
   REQUIRE(tokens.size() == 1);
   auto other = c({"list", "-e", "two"});
@@ -1828,11 +1661,8 @@ TEST_CASE("login: a stored token is sent only to its own environment's adapter, 
   for (const auto& r : two.requests()) CHECK_MESSAGE(!contains(r.header("authorization"), tokens[0]), r.target);
 }
 
-TEST_CASE("client: a missing -e, a missing project or a missing ENV are usage or input errors") {
-  Client c;
-  TempDir t;
-  write_project(t.path + "/proj");
-  auto no_env = c({"deploy", t.path + "/proj"}, "", admin_env());
+TEST_CASE_FIXTURE(WithProject, "client: a missing -e, a missing project or a missing ENV are usage or input errors") {
+  auto no_env = c({"deploy", proj}, "", admin_env());
   INFO(no_env);
   CHECK(no_env.code == 2);
   CHECK(contains(no_env.err, "-e"));
@@ -1845,25 +1675,20 @@ TEST_CASE("client: a missing -e, a missing project or a missing ENV are usage or
   CHECK(missing.code == 3);
   CHECK(c({"login"}).code == 2);
   CHECK(c({"undeploy", "-e", "https://127.0.0.1:1", "--name", "Pets"}, "", admin_env()).code == 2);
-  auto file = c({"init", t.path + "/proj/api.yaml"});
+  auto file = c({"init", proj + "/api.yaml"});
   INFO(file);
   CHECK(file.code == 3);
 }
 
-TEST_CASE("deploy: a project for a gateway environment the gateway does not know fails verification instead of claiming success") {
-  Gateway g;
-  Client c;
-  TempDir t;
-  write_project(t.path + "/proj");
-  write_file(t.path + "/proj/deployment_environments.yaml",
-             "type: deployment_environments\nversion: v4.0.0\ndata:\n"
-             "  - deploymentEnvironment: Nowhere\n    deploymentVhost: localhost\n    displayOnDevportal: true\n");
-  auto r = c({"deploy", t.path + "/proj", "-e", g.origin(), "--ca-cert", g.ca()}, "", admin_env());
+TEST_CASE_FIXTURE(WithProject, "deploy: a project for a gateway environment the gateway does not know fails verification instead of claiming success") {
+  TempGateway g;
+  write_file(proj + "/deployment_environments.yaml", deployment_environments_yaml({"Nowhere"}));
+  auto r = deploy(g.origin(), {"--ca-cert", g.ca()});
   INFO(r);
   CHECK(r.code != 0);
   CHECK(!contains(r.out, "deployed "));
   CHECK(contains(r.err, "deployment_environments.yaml"));
-  auto n = c({"deploy", t.path + "/proj", "-e", g.origin(), "--ca-cert", g.ca(), "--no-verify"}, "", admin_env());
+  auto n = deploy(g.origin(), {"--ca-cert", g.ca(), "--no-verify"});
   INFO(n);
   CHECK(n.code == 0);
 }
@@ -1908,7 +1733,7 @@ TEST_CASE("list: --format json gives target, count and apis with name, version, 
   a.vhost = "alpha.example.com";
   opt.preloaded = {b, a};
   FakeAdapter fake(opt);
-  REQUIRE(c({"env", "add", "fake", "--adapter", fake.url()}).code == 0);
+  c.add_env("fake", fake.url());
   auto r = c({"list", "-e", "fake", "--format", "json"}, "", admin_env());
   INFO(r);
   REQUIRE(r.code == 0);
@@ -1930,9 +1755,7 @@ TEST_CASE("list: --format json gives target, count and apis with name, version, 
 
 TEST_CASE("list: --query and --limit are passed to the adapter as query and limit") {
   Client c;
-  auto opt = fake_options();
-  opt.preloaded = {{"Beta", "1.0.0", "/beta"}, {"Alpha", "1.0.0", "/alpha"}, {"Gamma", "1.0.0", "/gamma"}};
-  FakeAdapter fake(opt);
+  FakeAdapter fake(preloaded_options({{"Beta", "1.0.0", "/beta"}, {"Alpha", "1.0.0", "/alpha"}, {"Gamma", "1.0.0", "/gamma"}}));
   auto r = c({"list", "-e", fake.url(), "--query", "type:http", "--limit", "2", "--format", "json"}, "", admin_env());
   INFO(r);
   REQUIRE(r.code == 0);
@@ -1950,9 +1773,7 @@ TEST_CASE("list: --query and --limit are passed to the adapter as query and limi
 
 TEST_CASE("undeploy: --name/--version removes the API (exit 0), and an API that is not deployed exits 4 with 'not deployed'") {
   Client c;
-  auto opt = fake_options();
-  opt.preloaded = {fake_api()};
-  FakeAdapter fake(opt);
+  FakeAdapter fake(preloaded_options());
   auto r = c({"undeploy", "-e", fake.url(), "--name", "Pets", "--version", "1.0.0"}, "", admin_env());
   INFO(r);
   CHECK(r.code == 0);
@@ -1993,9 +1814,7 @@ TEST_CASE("undeploy: an OpenAPI file PATH names the API as init would (title wit
   TempDir t;
   Api api{"Swagger Shop", "2.0.0", "/shop"};
   write_file(t.path + "/shop.yaml", definition_yaml(api));
-  auto opt = fake_options();
-  opt.preloaded = {{"SwaggerShop", "2.0.0", "/shop"}};
-  FakeAdapter fake(opt);
+  FakeAdapter fake(preloaded_options({{"SwaggerShop", "2.0.0", "/shop"}}));
   auto r = c({"undeploy", t.path + "/shop.yaml", "-e", fake.url()}, "", admin_env());
   INFO(r);
   CHECK(r.code == 0);
@@ -2007,12 +1826,9 @@ TEST_CASE("undeploy: an OpenAPI file PATH names the API as init would (title wit
 
 // =================================================================== contract
 
-TEST_CASE("contract: every request portico sends matches adapterAPI.yaml") {
-  Client c;
-  TempDir t;
-  write_project(t.path + "/proj");
+TEST_CASE_FIXTURE(WithProject, "contract: every request portico sends matches adapterAPI.yaml") {
   FakeAdapter fake(fake_options());
-  REQUIRE(c({"env", "add", "fake", "--adapter", fake.url()}).code == 0);
+  c.add_env("fake", fake.url());
 
   struct Step {
     std::vector<std::string> args;
@@ -2021,7 +1837,6 @@ TEST_CASE("contract: every request portico sends matches adapterAPI.yaml") {
     bool override;
     int want;
   };
-  const std::string proj = t.path + "/proj";
   std::vector<Step> steps = {
       {{"login", "fake", "-u", "admin", "--password-stdin"}, "admin", {}, false, 0},
       {{"deploy", proj, "-e", "fake", "--dry-run"}, "", {}, false, 0},
@@ -2073,7 +1888,7 @@ TEST_CASE("contract: values the adapter's patterns forbid are refused before any
     CHECK(fake.requests().size() == from);
   }
   // A password the token endpoint cannot take (Basic auth can): no token request.
-  REQUIRE(c({"env", "add", "fake", "--adapter", url}).code == 0);
+  c.add_env("fake", url);
   std::size_t from = fake.requests().size();
   auto login = c({"login", "fake", "-u", "admin", "--password-stdin"}, "pass word!");
   INFO(login);
@@ -2131,15 +1946,12 @@ TEST_CASE("contract: the request checker itself flags requests that break adapte
   CHECK(!contract_problems(send(noauth), false).empty());
 }
 
-TEST_CASE("contract: -v traces requests with credentials redacted and never prints a password or token") {
-  Client c;
-  TempDir t;
-  write_project(t.path + "/proj");
+TEST_CASE_FIXTURE(WithProject, "contract: -v traces requests with credentials redacted and never prints a password or token") {
   const std::string password = "Zq7-Secret.Pw_42";
   auto opt = fake_options();
   opt.password = password;
   FakeAdapter fake(opt);
-  REQUIRE(c({"env", "add", "fake", "--adapter", fake.url()}).code == 0);
+  c.add_env("fake", fake.url());
   const std::string basic = base64_encode("admin:" + password);
 
   std::string all_err, all_out;
@@ -2152,15 +1964,15 @@ TEST_CASE("contract: -v traces requests with credentials redacted and never prin
     all_out += r.out;
     return r;
   };
-  auto b = runv({"-v", "deploy", t.path + "/proj", "-e", "fake"}, "", admin_env(password));
+  auto b = runv({"-v", "deploy", proj, "-e", "fake"}, "", admin_env(password));
   CHECK(contains(b.err, "Authorization: Basic [redacted]"));
   auto login = runv({"-v", "login", "fake", "-u", "admin", "--password-stdin"}, password, {});
   auto tokens = fake.issued_tokens();
   REQUIRE(tokens.size() == 1);
   auto l = runv({"-v", "list", "-e", "fake"}, "", {});
   CHECK(contains(l.err, "Authorization: Bearer [redacted]"));
-  runv({"-v", "deploy", t.path + "/proj", "-e", "fake", "--override"}, "", {});
-  runv({"-v", "undeploy", t.path + "/proj", "-e", "fake"}, "", {{"PORTICO_TOKEN", tokens[0]}});
+  runv({"-v", "deploy", proj, "-e", "fake", "--override"}, "", {});
+  runv({"-v", "undeploy", proj, "-e", "fake"}, "", {{"PORTICO_TOKEN", tokens[0]}});
   // A refused token renewed with the password from the environment (POST /oauth2/token with it).
   auto renew = runv({"-v", "list", "-e", "fake"}, "",
                     {{"PORTICO_TOKEN", "bogus-token-77"}, {"PORTICO_USERNAME", "admin"}, {"PORTICO_PASSWORD", password}});
@@ -2176,5 +1988,5 @@ TEST_CASE("contract: -v traces requests with credentials redacted and never prin
   CHECK(!contains(all_out, tokens[0]));
   // The token's signature alone must not leak either.
   CHECK(!contains(all_err, tokens[0].substr(tokens[0].rfind('.') + 1)));
-  CHECK(!contains(read_bytes(c.credentials_file()), password));
+  CHECK(!contains(read_file(c.credentials_file()), password));
 }

@@ -18,35 +18,18 @@
 #include <vector>
 
 #include "backends.hpp"
+#include "cli_run.hpp"
 #include "mini_xml.hpp"
 #include "process.hpp"
+#include "projects.hpp"
 #include "schema_check.hpp"
+#include "strings.hpp"
 
 using namespace portico::test;
 using json = nlohmann::json;
 namespace fs = std::filesystem;
 
 namespace {
-
-// Every run gets a neutral environment: no colour, no proxy, and not "inside
-// GitHub Actions" (unless a test says so), so that stderr stays predictable
-// even when the tests themselves run in a GitHub workflow.
-std::map<std::string, std::string> base_env(std::map<std::string, std::string> extra = {}) {
-  std::map<std::string, std::string> env{{"NO_COLOR", "1"},  {"GITHUB_ACTIONS", ""}, {"no_proxy", "*"},
-                                         {"NO_PROXY", "*"},  {"http_proxy", ""},     {"https_proxy", ""},
-                                         {"HTTP_PROXY", ""}, {"HTTPS_PROXY", ""},    {"ALL_PROXY", ""},
-                                         {"all_proxy", ""},  {"PORTICO_PARSE_ONLY", ""}};
-  for (auto& [k, v] : extra) env[k] = v;
-  return env;
-}
-
-ProcessResult run_portico(std::vector<std::string> args, const std::string& cwd = {},
-                      const std::map<std::string, std::string>& extra_env = {}) {
-  args.insert(args.begin(), portico_binary());
-  return run(args, {}, base_env(extra_env), cwd);
-}
-
-std::string source_dir() { return PORTICO_SOURCE_DIR; }
 
 json parse_json(const std::string& text, const std::string& what) {
   try {
@@ -119,23 +102,9 @@ const std::vector<std::pair<std::string, std::string>>& catalogue() {
 // SARIF has no "info": its level for a fact is "note".
 std::string sarif_level(const std::string& severity) { return severity == "info" ? "note" : severity; }
 
-const char* kClean =
-    "openapi: 3.0.1\n"
-    "info:\n  title: Pets\n  version: 1.0.0\n"
-    "x-wso2-basePath: /pets\n"
-    "x-wso2-production-endpoints:\n"
-    "  urls:\n    - http://primary.example.com/v1\n    - http://backup.example.com/v1\n"
-    "  type: failover\n"
-    "paths:\n  /pets:\n    get:\n      responses:\n        '200': {description: OK}\n";
-
 // Errors, warnings and an info.
-const char* kBroken =
-    "openapi: 3.0.1\n"
-    "info:\n  title: Pets\n  version: 1.0.0\n"
-    "x-wso2-basePath: /pets\n"
-    "x-wso2-production-endpoints:\n"
-    "  urls:\n    - http://primary.example.com/v1\n    - http://backup.example.com/v2\n"
-    "  type: Failover\n"
+const std::string kBroken =
+    std::string(kPetsBrokenFailoverHead) +
     "x-wso2-sandbox-endpoints:\n"
     "  urls:\n    - http://sb-a.example.com/v1\n    - http://sb-b.example.com/v1\n"
     "paths:\n"
@@ -146,6 +115,14 @@ const char* kBroken =
     "    get:\n"
     "      x-wso2-production-endpoints:\n        urls: [http://x.example.com/v1]\n"
     "      responses:\n        '200': {description: OK}\n";
+
+// A definition with no paths and one x-wso2-production-endpoints block: `urls: [URLS]`
+// and `type: TYPE` (both as YAML text).
+std::string one_block_definition(const std::string& urls, const std::string& type) {
+  return "openapi: 3.0.1\ninfo: {title: Pets, version: v1}\nx-wso2-basePath: /p\n"
+         "x-wso2-production-endpoints:\n  urls: [" + urls + "]\n"
+         "  type: " + type + "\npaths: {}\n";
+}
 
 // (file, line, column, rule, severity, message) of every JSON diagnostic.
 using Key = std::tuple<std::string, int, int, std::string, std::string, std::string>;
@@ -196,20 +173,6 @@ bool is_uri_reference(const std::string& s) {
     }
   }
   return true;
-}
-
-std::string percent_decode(const std::string& s) {
-  std::string o;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
-        std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
-      o += static_cast<char>(std::stoi(s.substr(i + 1, 2), nullptr, 16));
-      i += 2;
-    } else {
-      o += s[i];
-    }
-  }
-  return o;
 }
 
 // Checks one SARIF log: the subset schema, ruleIndex in range and naming the
@@ -271,9 +234,9 @@ long attr_num(const xml::Element& e, const char* name) {
 TEST_CASE("formats: sarif conforms to the SARIF 2.1.0 subset schema, broken and clean") {
   TempDir t;
   write_file(t.path + "/bad.yaml", kBroken);
-  write_file(t.path + "/ok.yaml", kClean);
+  write_file(t.path + "/ok.yaml", kPetsDefinition);
 
-  auto bad = run_portico({"validate", "--format", "sarif", t.path + "/bad.yaml"});
+  auto bad = run_portico_neutral({"validate", "--format", "sarif", t.path + "/bad.yaml"});
   CHECK(bad.exit_code == 1);
   CHECK(bad.err.empty());
   json results = check_sarif(bad.out);
@@ -282,7 +245,7 @@ TEST_CASE("formats: sarif conforms to the SARIF 2.1.0 subset schema, broken and 
   for (const auto& r : results) levels.insert(r["level"].get<std::string>());
   CHECK(show(levels) == show(std::set<std::string>{"error", "note", "warning"}));
 
-  auto ok = run_portico({"validate", "--format", "sarif", t.path + "/ok.yaml"});
+  auto ok = run_portico_neutral({"validate", "--format", "sarif", t.path + "/ok.yaml"});
   CHECK(ok.exit_code == 0);
   json none = check_sarif(ok.out);
   CHECK(none.is_array());
@@ -319,8 +282,8 @@ TEST_CASE("formats: sarif conforms to the SARIF 2.1.0 subset schema, broken and 
 
 TEST_CASE("formats: sarif lists every rule of the catalogue, with help and its default level") {
   TempDir t;
-  write_file(t.path + "/ok.yaml", kClean);
-  auto r = run_portico({"validate", "--format", "sarif", t.path + "/ok.yaml"});
+  write_file(t.path + "/ok.yaml", kPetsDefinition);
+  auto r = run_portico_neutral({"validate", "--format", "sarif", t.path + "/ok.yaml"});
   json log = parse_json(r.out, "SARIF");
   const json& rules = log["runs"][0]["tool"]["driver"]["rules"];
   REQUIRE(rules.is_array());
@@ -348,7 +311,7 @@ TEST_CASE("formats: sarif lists every rule of the catalogue, with help and its d
 TEST_CASE("formats: each sarif result points at its finding's file, line and column (as --format json)") {
   TempDir t;
   write_file(t.path + "/bad.yaml", kBroken);
-  write_file(t.path + "/ok.yaml", kClean);
+  write_file(t.path + "/ok.yaml", kPetsDefinition);
   std::vector<std::vector<std::string>> inputs{
       {"bad.yaml"},
       {"bad.yaml", "ok.yaml"},
@@ -359,9 +322,9 @@ TEST_CASE("formats: each sarif result points at its finding's file, line and col
     CAPTURE(in.front());
     std::vector<std::string> args{"validate", "--format", "json"};
     args.insert(args.end(), in.begin(), in.end());
-    auto j = run_portico(args, t.path);
+    auto j = run_portico_neutral(args, t.path);
     args[2] = "sarif";
-    auto s = run_portico(args, t.path);
+    auto s = run_portico_neutral(args, t.path);
     CHECK(j.exit_code == s.exit_code);
     json report = parse_json(j.out, "JSON report");
     json results = check_sarif(s.out);
@@ -386,7 +349,7 @@ TEST_CASE("formats: sarif artifactLocation.uri is a valid URI reference for a fi
   // must be written %20 and a literal % as %25.
   TempDir t;
   write_file(t.path + "/my api 100%.yaml", kBroken);
-  auto r = run_portico({"validate", "--format", "sarif", "my api 100%.yaml"}, t.path);
+  auto r = run_portico_neutral({"validate", "--format", "sarif", "my api 100%.yaml"}, t.path);
   CHECK(r.exit_code == 1);
   json results = check_sarif(r.out);
   REQUIRE_FALSE(results.empty());
@@ -421,9 +384,9 @@ TEST_CASE("formats: the XML checkers used below reject malformed XML") {
 TEST_CASE("formats: junit is well-formed, one suite per file, one failing testcase per finding") {
   TempDir t;
   write_file(t.path + "/bad.yaml", kBroken);
-  write_file(t.path + "/ok.yaml", kClean);
-  auto j = run_portico({"validate", "--format", "json", "bad.yaml", "ok.yaml"}, t.path);
-  auto x = run_portico({"validate", "--format", "junit", "bad.yaml", "ok.yaml"}, t.path);
+  write_file(t.path + "/ok.yaml", kPetsDefinition);
+  auto j = run_portico_neutral({"validate", "--format", "json", "bad.yaml", "ok.yaml"}, t.path);
+  auto x = run_portico_neutral({"validate", "--format", "junit", "bad.yaml", "ok.yaml"}, t.path);
   CHECK(x.exit_code == 1);
   CHECK(x.err.empty());
   json report = parse_json(j.out, "JSON report");
@@ -475,7 +438,7 @@ TEST_CASE("formats: junit is well-formed, one suite per file, one failing testca
   CHECK(attr_num(root, "failures") == total_failures);
 
   // A clean file alone: one empty, passing suite.
-  auto clean = run_portico({"validate", "--format", "junit", "ok.yaml"}, t.path);
+  auto clean = run_portico_neutral({"validate", "--format", "junit", "ok.yaml"}, t.path);
   CHECK(clean.exit_code == 0);
   xml::Element croot = check_xml(clean.out);
   auto csuites = croot.all("testsuite");
@@ -492,12 +455,9 @@ TEST_CASE("formats: junit escapes markup and control characters from the documen
   // A type value full of XML metacharacters and a control character: it is
   // quoted in a type-unknown message.
   write_file(t.path + "/x&y<z>.yaml",
-             "openapi: 3.0.1\ninfo: {title: Pets, version: v1}\nx-wso2-basePath: /p\n"
-             "x-wso2-production-endpoints:\n  urls: [http://a.example.com/v1]\n"
-             "  type: \"<b>&amp;\\\"q\\\"'a'\\x01]]>\"\n"
-             "paths: {}\n");
-  auto j = run_portico({"validate", "--format", "json", "x&y<z>.yaml"}, t.path);
-  auto x = run_portico({"validate", "--format", "junit", "x&y<z>.yaml"}, t.path);
+             one_block_definition("http://a.example.com/v1", "\"<b>&amp;\\\"q\\\"'a'\\x01]]>\""));
+  auto j = run_portico_neutral({"validate", "--format", "json", "x&y<z>.yaml"}, t.path);
+  auto x = run_portico_neutral({"validate", "--format", "junit", "x&y<z>.yaml"}, t.path);
   json report = parse_json(j.out, "JSON report");
   REQUIRE(report["diagnostics"].size() >= 1);
   xml::Element root = check_xml(x.out);
@@ -540,7 +500,7 @@ TEST_CASE("formats: probe --format junit has one testcase per group, failures fo
              "  /b:\n"
              "    x-wso2-production-endpoints:\n      type: loadbalance\n      urls: [" + url(up_port) + "]\n"
              "    get: {responses: {'200': {description: OK}}}\n");
-  auto r = run_portico({"probe", t.path + "/api.yaml", "--timeout", "500", "--attempts", "1", "--format", "junit"});
+  auto r = run_portico_neutral({"probe", t.path + "/api.yaml", "--timeout", "500", "--attempts", "1", "--format", "junit"});
   INFO("stderr: " << r.err);
   CHECK(r.exit_code == 8);  // a group has no available endpoint
   xml::Element root = check_xml(r.out);
@@ -577,7 +537,7 @@ TEST_CASE("formats: probe --format junit has one testcase per group, failures fo
              "openapi: 3.0.1\ninfo: {title: JunitProbeUp, version: 1.0.0}\nx-wso2-basePath: /jp\n"
              "x-wso2-production-endpoints:\n  urls: [" + url(up_port) + "]\n"
              "paths:\n  /a:\n    get: {responses: {'200': {description: OK}}}\n");
-  auto up = run_portico({"probe", t.path + "/up.yaml", "--timeout", "500", "--attempts", "1", "--format", "junit"});
+  auto up = run_portico_neutral({"probe", t.path + "/up.yaml", "--timeout", "500", "--attempts", "1", "--format", "junit"});
   CHECK(up.exit_code == 0);
   xml::Element uroot = check_xml(up.out);
   CHECK(uroot.attr_or("failures") == "0");
@@ -590,18 +550,6 @@ TEST_CASE("formats: probe --format junit has one testcase per group, failures fo
 namespace {
 
 const std::regex kAnnotation(R"(^::(error|warning|notice) file=([^,]*),line=([0-9]+),col=([0-9]+),title=([a-z0-9-]+)::(.*)$)");
-
-std::vector<std::string> lines_of(const std::string& s) {
-  std::vector<std::string> out;
-  std::size_t b = 0;
-  while (b < s.size()) {
-    std::size_t e = s.find('\n', b);
-    if (e == std::string::npos) e = s.size();
-    out.push_back(s.substr(b, e - b));
-    b = e + 1;
-  }
-  return out;
-}
 
 std::string gh_command(const std::string& severity) {
   return severity == "error" ? "error" : severity == "warning" ? "warning" : "notice";
@@ -662,9 +610,9 @@ TEST_CASE("formats: github prints one workflow command per finding (error, warni
                                  "samples/broken-project"};
   std::vector<std::string> args{"validate", "--format", "json"};
   args.insert(args.end(), files.begin(), files.end());
-  auto j = run_portico(args, source_dir());
+  auto j = run_portico_neutral(args, source_dir());
   args[2] = "github";
-  auto g = run_portico(args, source_dir());
+  auto g = run_portico_neutral(args, source_dir());
   CHECK(g.exit_code == 1);
   CHECK(g.err.empty());
   json report = parse_json(j.out, "JSON report");
@@ -677,7 +625,7 @@ TEST_CASE("formats: github prints one workflow command per finding (error, warni
         std::string::npos);
 
   // A clean file: nothing at all, exit 0.
-  auto clean = run_portico({"validate", "--format", "github", "samples/petstore-openapi.yaml"}, source_dir());
+  auto clean = run_portico_neutral({"validate", "--format", "github", "samples/petstore-openapi.yaml"}, source_dir());
   CHECK(clean.exit_code == 0);
   CHECK(clean.out.empty());
 }
@@ -685,11 +633,9 @@ TEST_CASE("formats: github prints one workflow command per finding (error, warni
 TEST_CASE("formats: github escapes % and newlines in messages, and , : in the file property") {
   TempDir t;
   write_file(t.path + "/a,b:c.yaml",
-             "openapi: 3.0.1\ninfo: {title: Pets, version: v1}\nx-wso2-basePath: /p\n"
-             "x-wso2-production-endpoints:\n  urls: [http://a.example.com/v1, \"http://a.example.com/v1%41\"]\n"
-             "  type: \"round\\nrobin%\"\npaths: {}\n");
-  auto j = run_portico({"validate", "--format", "json", "a,b:c.yaml"}, t.path);
-  auto g = run_portico({"validate", "--format", "github", "a,b:c.yaml"}, t.path);
+             one_block_definition("http://a.example.com/v1, \"http://a.example.com/v1%41\"", "\"round\\nrobin%\""));
+  auto j = run_portico_neutral({"validate", "--format", "json", "a,b:c.yaml"}, t.path);
+  auto g = run_portico_neutral({"validate", "--format", "github", "a,b:c.yaml"}, t.path);
   json report = parse_json(j.out, "JSON report");
   std::set<std::string> rules;
   for (const auto& d : report["diagnostics"]) rules.insert(d["rule"].get<std::string>());
@@ -708,35 +654,35 @@ TEST_CASE("formats: github escapes % and newlines in messages, and , : in the fi
 
 TEST_CASE("formats: GITHUB_ACTIONS=true adds annotations on stderr, and stdout keeps the chosen format") {
   std::string file = "samples/broken-failover.yaml";
-  auto plain = run_portico({"validate", "--format", "json", file}, source_dir());
+  auto plain = run_portico_neutral({"validate", "--format", "json", file}, source_dir());
   json report = parse_json(plain.out, "JSON report");
   REQUIRE(report["diagnostics"].size() == 5);
   CHECK(plain.err.empty());
 
   std::map<std::string, std::string> gha{{"GITHUB_ACTIONS", "true"}};
-  auto r = run_portico({"validate", "--format", "json", file}, source_dir(), gha);
+  auto r = run_portico_neutral({"validate", "--format", "json", file}, source_dir(), gha);
   CHECK(r.exit_code == 1);
   json again = parse_json(r.out, "stdout under GITHUB_ACTIONS");  // exactly one JSON document
   CHECK(again == report);
   check_annotations(r.err, report);
 
-  auto quiet = run_portico({"validate", "--format", "json", "--no-annotations", file}, source_dir(), gha);
+  auto quiet = run_portico_neutral({"validate", "--format", "json", "--no-annotations", file}, source_dir(), gha);
   CHECK(quiet.exit_code == 1);
   CHECK(parse_json(quiet.out, "stdout with --no-annotations") == report);
   CHECK(quiet.err.find("::") == std::string::npos);
 
   // SARIF on stdout stays one document too.
-  auto sarif = run_portico({"validate", "--format", "sarif", file}, source_dir(), gha);
+  auto sarif = run_portico_neutral({"validate", "--format", "sarif", file}, source_dir(), gha);
   check_sarif(sarif.out);
   check_annotations(sarif.err, report);
 
   // With --format github the annotations are on stdout, not twice.
-  auto gh = run_portico({"validate", "--format", "github", file}, source_dir(), gha);
+  auto gh = run_portico_neutral({"validate", "--format", "github", file}, source_dir(), gha);
   check_annotations(gh.out, report);
   CHECK(gh.err.find("::") == std::string::npos);
 
   // GITHUB_ACTIONS set to anything but "true": no annotations.
-  auto other = run_portico({"validate", "--format", "json", file}, source_dir(), {{"GITHUB_ACTIONS", "false"}});
+  auto other = run_portico_neutral({"validate", "--format", "json", file}, source_dir(), {{"GITHUB_ACTIONS", "false"}});
   CHECK(other.err.empty());
 }
 
@@ -748,14 +694,12 @@ TEST_CASE("formats: human prints one line per finding, even when a message quote
   // the type-unknown message quotes it.
   TempDir t;
   write_file(t.path + "/nl.yaml",
-             "openapi: 3.0.1\ninfo: {title: Pets, version: v1}\nx-wso2-basePath: /p\n"
-             "x-wso2-production-endpoints:\n  urls: [http://a.example.com/v1, http://b.example.com/v1]\n"
-             "  type: \"round\\nrobin\"\npaths: {}\n");
-  auto j = run_portico({"validate", "--format", "json", "nl.yaml"}, t.path);
+             one_block_definition("http://a.example.com/v1, http://b.example.com/v1", "\"round\\nrobin\""));
+  auto j = run_portico_neutral({"validate", "--format", "json", "nl.yaml"}, t.path);
   json report = parse_json(j.out, "JSON report");
   REQUIRE(report["diagnostics"].size() == 1);
   REQUIRE(report["diagnostics"][0]["rule"] == "type-unknown");
-  auto h = run_portico({"validate", "nl.yaml"}, t.path);
+  auto h = run_portico_neutral({"validate", "nl.yaml"}, t.path);
   auto lines = lines_of(h.out);
   INFO("stdout:\n" << h.out);
   CHECK(lines.size() == 2);  // the finding, the summary
@@ -769,13 +713,13 @@ TEST_CASE("formats: human prints one line per finding, even when a message quote
 TEST_CASE("formats: --report FORMAT=FILE writes extra reports beside the human one") {
   TempDir t;
   write_file(t.path + "/bad.yaml", kBroken);
-  write_file(t.path + "/ok.yaml", kClean);
-  auto j = run_portico({"validate", "--format", "json", "bad.yaml"}, t.path);
+  write_file(t.path + "/ok.yaml", kPetsDefinition);
+  auto j = run_portico_neutral({"validate", "--format", "json", "bad.yaml"}, t.path);
   json report = parse_json(j.out, "JSON report");
   std::size_t n = report["diagnostics"].size();
   REQUIRE(n >= 5);
 
-  auto r = run_portico({"validate", "--report", "sarif=a.sarif", "--report", "junit=b.xml", "--format", "human", "bad.yaml"},
+  auto r = run_portico_neutral({"validate", "--report", "sarif=a.sarif", "--report", "junit=b.xml", "--format", "human", "bad.yaml"},
                    t.path);
   CHECK(r.exit_code == 1);
   // stdout: the human report, one line per finding and a summary last.
@@ -799,20 +743,20 @@ TEST_CASE("formats: --report FORMAT=FILE writes extra reports beside the human o
   // The exit code follows the threshold, not the extra reports.
   fs::remove(t.path + "/a.sarif");
   fs::remove(t.path + "/b.xml");
-  auto never = run_portico({"validate", "--report", "sarif=a.sarif", "--report", "junit=b.xml", "--fail-on", "never",
+  auto never = run_portico_neutral({"validate", "--report", "sarif=a.sarif", "--report", "junit=b.xml", "--fail-on", "never",
                         "bad.yaml"},
                        t.path);
   CHECK(never.exit_code == 0);
   CHECK(fs::exists(t.path + "/a.sarif"));
   CHECK(fs::exists(t.path + "/b.xml"));
-  auto clean = run_portico({"validate", "--report", "sarif=c.sarif", "--report", "junit=c.xml", "ok.yaml"}, t.path);
+  auto clean = run_portico_neutral({"validate", "--report", "sarif=c.sarif", "--report", "junit=c.xml", "ok.yaml"}, t.path);
   CHECK(clean.exit_code == 0);
   CHECK(clean.out == "no problems found in 1 file\n");
   CHECK(check_sarif(read_text_file(t.path + "/c.sarif")).empty());
   CHECK(check_xml(read_text_file(t.path + "/c.xml")).attr_or("failures") == "0");
 
   // With -o, stdout stays empty and all three files are written.
-  auto o = run_portico({"validate", "--format", "json", "-o", "r.json", "--report", "github=g.txt", "bad.yaml"}, t.path);
+  auto o = run_portico_neutral({"validate", "--format", "json", "-o", "r.json", "--report", "github=g.txt", "bad.yaml"}, t.path);
   CHECK(o.exit_code == 1);
   CHECK(o.out.empty());
   CHECK(parse_json(read_text_file(t.path + "/r.json"), "r.json") == report);
@@ -828,7 +772,7 @@ TEST_CASE("formats: --report FORMAT=FILE writes extra reports beside the human o
     std::vector<std::string> args{"validate"};
     args.insert(args.end(), bad.begin(), bad.end());
     args.push_back("bad.yaml");
-    auto u = run_portico(args, t.path);
+    auto u = run_portico_neutral(args, t.path);
     CHECK(u.exit_code == 2);
     CHECK(u.out.empty());
     CHECK_FALSE(u.err.empty());
@@ -842,11 +786,11 @@ TEST_CASE("formats: --report FORMAT=FILE writes extra reports beside the human o
 
 TEST_CASE("schemas: validate --format json conforms to validate-report.schema.json for many inputs") {
   TempDir t;
-  write_file(t.path + "/ok.yaml", kClean);
+  write_file(t.path + "/ok.yaml", kPetsDefinition);
   write_file(t.path + "/bad.yaml", kBroken);
   write_file(t.path + "/syntax.yaml", "openapi: 3.0.1\ninfo: [\n");
   write_file(t.path + "/syntax.json", "{\"openapi\": \"3.0.1\", \"info\": }");
-  write_file(t.path + "/two-docs.yaml", std::string(kClean) + "---\nopenapi: 3.0.1\n");
+  write_file(t.path + "/two-docs.yaml", std::string(kPetsDefinition) + "---\nopenapi: 3.0.1\n");
   write_file(t.path + "/list.yaml", "- a\n- b\n");
   write_file(t.path + "/empty.yaml", "");
   std::string samples = source_dir() + "/samples";
@@ -871,7 +815,7 @@ TEST_CASE("schemas: validate --format json conforms to validate-report.schema.js
     CAPTURE(what);
     std::vector<std::string> args{"validate", "--format", "json"};
     args.insert(args.end(), in.begin(), in.end());
-    auto r = run_portico(args, t.path);
+    auto r = run_portico_neutral(args, t.path);
     CHECK((r.exit_code == 0 || r.exit_code == 1));
     json j = parse_json(r.out, "JSON report");
     CHECK(report_schema().errors(j) == "");
@@ -898,7 +842,7 @@ TEST_CASE("schemas: validate --format json conforms to validate-report.schema.js
   CHECK(rules_seen.count("project-stray-file") == 1);
 
   // The schema is not vacuous.
-  auto r = run_portico({"validate", "--format", "json", "bad.yaml"}, t.path);
+  auto r = run_portico_neutral({"validate", "--format", "json", "bad.yaml"}, t.path);
   json j = json::parse(r.out);
   json k = j;
   k["diagnostics"][0]["line"] = 0;

@@ -15,7 +15,6 @@
 #include <chrono>
 #include <ctime>
 #include <filesystem>
-#include <fstream>
 #include <functional>
 #include <latch>
 #include <memory>
@@ -28,7 +27,10 @@
 
 #include "gateway_process.hpp"
 #include "http.hpp"
+#include "loopback.hpp"
 #include "process.hpp"
+#include "projects.hpp"
+#include "strings.hpp"
 
 using namespace portico::test;
 using namespace std::chrono_literals;
@@ -41,24 +43,6 @@ const std::string kBase = "/api/mgw/adapter/0.1";
 
 // ---------------------------------------------------------------- utilities
 
-std::string read_bytes(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  std::ostringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
-
-std::string find_program(const std::string& name) {
-  const char* path = std::getenv("PATH");
-  std::stringstream dirs(path ? path : "/usr/bin:/bin");
-  std::string d;
-  while (std::getline(dirs, d, ':')) {
-    std::error_code ec;
-    if (!d.empty() && fs::exists(d + "/" + name, ec)) return d + "/" + name;
-  }
-  return "";
-}
-
 std::string b64url_encode(std::string_view s) {
   std::string b = base64_encode(s);
   for (auto& c : b) c = c == '+' ? '-' : c == '/' ? '_' : c;
@@ -68,40 +52,8 @@ std::string b64url_encode(std::string_view s) {
 
 std::string b64url_decode(std::string s) {
   for (auto& c : s) c = c == '-' ? '+' : c == '_' ? '/' : c;
-  while (s.size() % 4) s += '=';
-  static const std::string tbl = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  unsigned v = 0;
-  int bits = 0;
-  for (char c : s) {
-    if (c == '=') break;
-    auto p = tbl.find(c);
-    if (p == std::string::npos) return {};
-    v = v << 6 | static_cast<unsigned>(p);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out += static_cast<char>(v >> bits & 0xFF);
-    }
-  }
-  return out;
+  return base64_decode(s);
 }
-
-std::vector<std::string> split(const std::string& s, char sep) {
-  std::vector<std::string> out;
-  std::string cur;
-  std::stringstream ss(s);
-  while (std::getline(ss, cur, sep)) out.push_back(cur);
-  if (!s.empty() && s.back() == sep) out.push_back("");
-  return out;
-}
-
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-  return s;
-}
-
-bool contains(const std::string& hay, const std::string& needle) { return hay.find(needle) != std::string::npos; }
 
 // --------------------------------------------------------------- projects
 
@@ -138,33 +90,17 @@ std::string api_yaml(const Project& p) {
 }
 
 std::string swagger_yaml(const Project& p) {
-  std::string y = "openapi: 3.0.1\ninfo:\n  title: " + p.name + "\n  version: " + p.version + "\n";
-  if (!p.servers_url.empty()) y += "servers:\n  - url: " + p.servers_url + "\n";
-  if (!p.basepath.empty()) y += "x-wso2-basePath: " + p.basepath + "\n";
-  y += "x-wso2-production-endpoints:\n  urls:\n";
-  for (const auto& u : p.definition_urls) y += "    - " + u + "\n";
-  y += "  type: failover\n"
-       "paths:\n"
-       "  /items:\n"
-       "    get:\n"
-       "      responses:\n"
-       "        '200':\n"
-       "          description: OK\n";
-  return y;
-}
-
-std::string environments_yaml(const Project& p) {
-  std::string y = "type: deployment_environments\nversion: v4.0.0\ndata:\n";
-  for (const auto& e : p.envs)
-    y += "  - deploymentEnvironment: " + e + "\n    deploymentVhost: " + p.vhost + "\n    displayOnDevportal: true\n";
-  return y;
+  Api a(p.name, p.version, p.basepath);
+  a.servers_url = p.servers_url;
+  a.urls = p.definition_urls;
+  return definition_yaml(a);
 }
 
 std::map<std::string, std::string> project_files(const Project& p) {
   std::map<std::string, std::string> files;
   if (p.with_api_yaml) files["api.yaml"] = api_yaml(p);
   if (p.with_definition) files["Definitions/swagger.yaml"] = p.definition.empty() ? swagger_yaml(p) : p.definition;
-  if (!p.envs.empty()) files["deployment_environments.yaml"] = environments_yaml(p);
+  if (!p.envs.empty()) files["deployment_environments.yaml"] = deployment_environments_yaml(p.envs, p.vhost);
   return files;
 }
 
@@ -182,11 +118,18 @@ std::string make_zip(const std::string& work_parent, const std::map<std::string,
   auto r = root.empty() ? run({zip, "-r", "-X", "-q", out, "."}, {}, {}, dir)
                         : run({zip, "-r", "-X", "-q", out, root}, {}, {}, work);
   REQUIRE_MESSAGE(r.exit_code == 0, "zip failed: " << r.err);
-  return read_bytes(out);
+  return read_file(out);
 }
 
 std::string make_zip(const std::string& work_parent, const Project& p, const std::string& root = "Project") {
   return make_zip(work_parent, project_files(p), root);
+}
+
+// A Swagger 2.0 definition of Legacy VERSION with `basePath: BASE_PATH`.
+std::string legacy_definition(const std::string& version, const std::string& base_path) {
+  return "swagger: '2.0'\ninfo:\n  title: Legacy\n  version: " + version + "\nbasePath: " + base_path + "\n" +
+         "x-wso2-production-endpoints:\n  urls:\n    - http://primary.example.com/v1\n  type: failover\n"
+         "paths:\n  /items:\n    get:\n      responses:\n        '200':\n          description: OK\n";
 }
 
 // Project with name, version and x-wso2-basePath set.
@@ -217,30 +160,9 @@ Auth no_auth() {
 }
 const Auth kAdmin = basic("admin", "admin");
 
-// A gateway with its own data directory, stopped before the directory goes.
-struct Gateway {
-  TempDir tmp;
-  std::string data_dir = tmp.path + "/data";
-  std::vector<std::string> args;
-  std::map<std::string, std::string> env;
-  std::unique_ptr<GatewayProcess> proc;
-
-  explicit Gateway(std::vector<std::string> a = {}, std::map<std::string, std::string> e = {})
-      : args(std::move(a)), env(std::move(e)) {
-    start();
-  }
-  ~Gateway() {
-    if (proc) proc->stop();
-  }
-
-  void start() {
-    auto a = args;
-    a.push_back("--data-dir");
-    a.push_back(data_dir);
-    proc = std::make_unique<GatewayProcess>(a, env);
-  }
-  int stop(int sig = SIGTERM) { return proc->stop(sig); }
-  std::string log() { return proc->log(); }
+// A gateway with its own data directory, and requests to it.
+struct Gateway : TempGateway {
+  using TempGateway::TempGateway;
 
   HttpRequest request(const std::string& method, const std::string& path, const Auth& auth = kAdmin) const {
     HttpRequest r;
@@ -352,15 +274,7 @@ struct RawSocket {
   ~RawSocket() {
     if (fd >= 0) close(fd);
   }
-  bool send_all(const std::string& data) {
-    std::size_t done = 0;
-    while (done < data.size()) {
-      ssize_t n = ::send(fd, data.data() + done, data.size() - done, MSG_NOSIGNAL);
-      if (n <= 0) return false;
-      done += static_cast<std::size_t>(n);
-    }
-    return true;
-  }
+  bool send_all(const std::string& data) { return portico::test::send_all(fd, data); }
 };
 
 // Five sequential authenticated requests, each answered 200 within 3 s.
@@ -373,6 +287,25 @@ void check_answers_promptly(const Gateway& g) {
     CHECK(r.status == 200);
     CHECK(r.elapsed_ms < 3000);
   }
+}
+
+// POST /apis QUERY of every zip, one thread each, all released at once; the answers in order.
+std::vector<HttpResponse> deploy_at_once(const Gateway& g, const std::vector<std::string>& zips,
+                                         const std::string& query = "") {
+  std::vector<HttpResponse> results(zips.size());
+  std::latch start(static_cast<std::ptrdiff_t>(zips.size()));
+  std::vector<std::thread> threads;
+  for (std::size_t i = 0; i < zips.size(); ++i)
+    threads.emplace_back([&, i] {
+      start.arrive_and_wait();
+      results[i] = g.deploy(zips[i], query);
+    });
+  for (auto& t : threads) t.join();
+  return results;
+}
+
+int count_status(const std::vector<HttpResponse>& responses, long status) {
+  return static_cast<int>(std::count_if(responses.begin(), responses.end(), [&](const auto& r) { return r.status == status; }));
 }
 
 int count_lines_with(const std::string& text, const std::vector<std::string>& needles) {
@@ -403,7 +336,7 @@ TEST_CASE("gateway: prints one listening line with the https base URL and the ab
   CHECK(fs::path(m[2].str()).is_absolute());
   CHECK(fs::equivalent(m[2].str(), g.data_dir + "/tls/cert.pem", ec));
   CHECK(fs::exists(g.data_dir + "/tls/key.pem"));
-  CHECK(contains(read_bytes(m[2].str()), "-----BEGIN CERTIFICATE-----"));
+  CHECK(contains(read_file(m[2].str()), "-----BEGIN CERTIFICATE-----"));
   auto r = g.list();
   CHECK_STATUS(r, 200);
   CHECK(g.stop() == 0);
@@ -743,10 +676,7 @@ TEST_CASE("gateway: the listed context is api.yaml context + version unless the 
   // Swagger 2 basePath.
   auto legacy = project("Legacy", "4.0.0", "");
   legacy.context = "/ignored-three";
-  legacy.definition =
-      "swagger: '2.0'\ninfo:\n  title: Legacy\n  version: 4.0.0\nbasePath: /legacy\n"
-      "x-wso2-production-endpoints:\n  urls:\n    - http://primary.example.com/v1\n  type: failover\n"
-      "paths:\n  /items:\n    get:\n      responses:\n        '200':\n          description: OK\n";
+  legacy.definition = legacy_definition("4.0.0", "/legacy");
   CHECK_STATUS(g.deploy(legacy), 200);
 
   auto j = g.list_json();
@@ -877,10 +807,7 @@ TEST_CASE("gateway: a definition with an empty or invalid base path gets 500") {
   check_json_error(g.deploy(spaced), 500);
   auto legacy = project("Legacy", "1.0.0", "");
   legacy.context = "/legacy";
-  legacy.definition =
-      "swagger: '2.0'\ninfo:\n  title: Legacy\n  version: 1.0.0\nbasePath: ''\n"
-      "x-wso2-production-endpoints:\n  urls:\n    - http://primary.example.com/v1\n  type: failover\n"
-      "paths:\n  /items:\n    get:\n      responses:\n        '200':\n          description: OK\n";
+  legacy.definition = legacy_definition("1.0.0", "''");
   check_json_error(g.deploy(legacy), 500);
   CHECK(g.list_json()["total"] == 0);
 }
@@ -1028,13 +955,13 @@ TEST_CASE("gateway: deployed APIs and the certificate survive a restart with the
   CHECK_STATUS(g.deploy(project("Pets", "1.0.0", "/pets")), 200);
   CHECK_STATUS(g.deploy(project("Stores", "2.0.0", "/stores")), 200);
   std::string ca = g.proc->ca_file();
-  std::string cert = read_bytes(ca);
+  std::string cert = read_file(ca);
   REQUIRE(!cert.empty());
   CHECK(g.stop() == 0);
 
   g.start();
   CHECK(g.proc->ca_file() == ca);
-  CHECK(read_bytes(g.proc->ca_file()) == cert);
+  CHECK(read_file(g.proc->ca_file()) == cert);
   auto j = g.list_json();
   CHECK(j["total"] == 2);
   auto a = find_api(j, "Pets", "1.0.0");
@@ -1053,7 +980,7 @@ TEST_CASE("gateway: deployed APIs and the certificate survive a restart with the
   j = g.list_json();
   CHECK(j["total"] == 1);
   CHECK(find_api(j, "Stores").is_null());
-  CHECK(read_bytes(g.proc->ca_file()) == cert);
+  CHECK(read_file(g.proc->ca_file()) == cert);
 }
 
 // ====================================================================== abuse
@@ -1165,22 +1092,9 @@ TEST_CASE("gateway: concurrent deploys of one API without override: exactly one 
   Gateway g;
   constexpr int kN = 10;
   std::string zip = make_zip(g.tmp.path, project("Pets", "1.0.0", "/pets"));
-  std::vector<HttpResponse> results(kN);
-  std::latch start(kN);
-  std::vector<std::thread> threads;
-  for (int i = 0; i < kN; ++i)
-    threads.emplace_back([&, i] {
-      start.arrive_and_wait();
-      results[i] = g.deploy(zip);
-    });
-  for (auto& t : threads) t.join();
-  int ok = 0, conflict = 0;
-  for (const auto& r : results) {
-    ok += r.status == 200;
-    conflict += r.status == 409;
-  }
-  CHECK(ok == 1);
-  CHECK(conflict == kN - 1);
+  auto results = deploy_at_once(g, std::vector<std::string>(kN, zip));
+  CHECK(count_status(results, 200) == 1);
+  CHECK(count_status(results, 409) == kN - 1);
   CHECK(g.list_json()["total"] == 1);
 }
 
@@ -1189,22 +1103,9 @@ TEST_CASE("gateway: concurrent deploys of different APIs on one base path: exact
   constexpr int kN = 10;
   std::vector<std::string> zips;
   for (int i = 0; i < kN; ++i) zips.push_back(make_zip(g.tmp.path, project("Claim" + std::to_string(i), "1.0.0", "/shared")));
-  std::vector<HttpResponse> results(kN);
-  std::latch start(kN);
-  std::vector<std::thread> threads;
-  for (int i = 0; i < kN; ++i)
-    threads.emplace_back([&, i] {
-      start.arrive_and_wait();
-      results[i] = g.deploy(zips[i], "?override=true");
-    });
-  for (auto& t : threads) t.join();
-  int ok = 0, conflict = 0;
-  for (const auto& r : results) {
-    ok += r.status == 200;
-    conflict += r.status == 409;
-  }
-  CHECK(ok == 1);
-  CHECK(conflict == kN - 1);
+  auto results = deploy_at_once(g, zips, "?override=true");
+  CHECK(count_status(results, 200) == 1);
+  CHECK(count_status(results, 409) == kN - 1);
   auto j = g.list_json();
   CHECK(j["total"] == 1);
 }

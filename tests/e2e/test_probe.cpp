@@ -26,6 +26,7 @@
 #include "crypto/keys.hpp"
 #include "process.hpp"
 #include "probe/prober.hpp"
+#include "strings.hpp"
 
 using namespace portico;
 using namespace portico::test;
@@ -140,7 +141,6 @@ const json& endpoint(const json& g, std::size_t i) {
   return g["endpoints"][i];
 }
 
-bool contains(const std::string& hay, const std::string& needle) { return hay.find(needle) != std::string::npos; }
 
 // ------------------------------------------------------------ certificates
 

@@ -16,6 +16,7 @@
 #include <tuple>
 #include <vector>
 
+#include "cli_run.hpp"
 #include "doc/document.hpp"
 #include "mini_xml.hpp"
 #include "process.hpp"
@@ -28,22 +29,6 @@ namespace doc = portico::doc;
 
 namespace {
 
-std::map<std::string, std::string> base_env(std::map<std::string, std::string> extra = {}) {
-  std::map<std::string, std::string> env{{"NO_COLOR", "1"},      {"GITHUB_ACTIONS", ""}, {"PORTICO_PARSE_ONLY", ""},
-                                         {"no_proxy", "*"},      {"NO_PROXY", "*"},      {"http_proxy", ""},
-                                         {"https_proxy", ""},    {"HTTP_PROXY", ""},     {"HTTPS_PROXY", ""},
-                                         {"ALL_PROXY", ""},      {"all_proxy", ""}};
-  for (auto& [k, v] : extra) env[k] = v;
-  return env;
-}
-
-ProcessResult run_portico(std::vector<std::string> args, const std::string& cwd = {},
-                          const std::map<std::string, std::string>& extra_env = {}) {
-  args.insert(args.begin(), portico_binary());
-  return run(args, {}, base_env(extra_env), cwd);
-}
-
-std::string source_dir() { return PORTICO_SOURCE_DIR; }
 std::string samples_dir() { return source_dir() + "/samples"; }
 
 const JsonSchema& endpoints_schema() {
@@ -87,7 +72,7 @@ std::vector<Expected> findings_in(const json& report, const std::string& file) {
 json validate_json(const std::vector<std::string>& paths, int& exit_code) {
   std::vector<std::string> args{"validate", "--format", "json"};
   args.insert(args.end(), paths.begin(), paths.end());
-  auto r = run_portico(args, source_dir());
+  auto r = run_portico_neutral(args, source_dir());
   exit_code = r.exit_code;
   INFO("stderr: " << r.err);
   try {
@@ -397,7 +382,7 @@ TEST_CASE("samples: petstore and petstore-openapi.yaml validate clean") {
     CHECK(rc == 0);
     CHECK(j["ok"] == true);
     CHECK(j["diagnostics"].empty());
-    auto human = run_portico({"validate", "--fail-on", "info", s}, source_dir());
+    auto human = run_portico_neutral({"validate", "--fail-on", "info", s}, source_dir());
     CHECK(human.exit_code == 0);
     CHECK(human.out.rfind("no problems found in ", 0) == 0);
   }
@@ -488,12 +473,12 @@ TEST_CASE("samples: every portico command line of the CI examples is accepted") 
       INFO("words: " << join(c.words));
       REQUIRE_FALSE(c.words.empty());
       subcommands.insert(c.words[0]);
-      auto r = run_portico(c.words, t.path, {{"PORTICO_PARSE_ONLY", "1"}});
+      auto r = run_portico_neutral(c.words, t.path, {{"PORTICO_PARSE_ONLY", "1"}});
       CHECK_MESSAGE(r.exit_code == 0, "rejected: " << r.err);
       // The negative control: the same line with an unknown flag is refused.
       auto bad = c.words;
       bad.push_back("--no-such-flag");
-      CHECK(run_portico(bad, t.path, {{"PORTICO_PARSE_ONLY", "1"}}).exit_code == 2);
+      CHECK(run_portico_neutral(bad, t.path, {{"PORTICO_PARSE_ONLY", "1"}}).exit_code == 2);
     }
     CHECK(join(subcommands) == join(std::set<std::string>{"deploy", "gateway", "list", "probe", "validate"}));
   }
@@ -502,12 +487,12 @@ TEST_CASE("samples: every portico command line of the CI examples is accepted") 
 TEST_CASE("samples: PORTICO_PARSE_ONLY rejects what the CLI rejects") {
   std::map<std::string, std::string> parse_only{{"PORTICO_PARSE_ONLY", "1"}};
   TempDir t;
-  CHECK(run_portico({"validate", "petstore/", "--no-such-flag"}, t.path, parse_only).exit_code == 2);
-  CHECK(run_portico({"frobnicate"}, t.path, parse_only).exit_code == 2);
-  CHECK(run_portico({"validate", "--format", "xml", "petstore/"}, t.path, parse_only).exit_code == 2);
-  CHECK(run_portico({"probe", "--timeout"}, t.path, parse_only).exit_code == 2);
+  CHECK(run_portico_neutral({"validate", "petstore/", "--no-such-flag"}, t.path, parse_only).exit_code == 2);
+  CHECK(run_portico_neutral({"frobnicate"}, t.path, parse_only).exit_code == 2);
+  CHECK(run_portico_neutral({"validate", "--format", "xml", "petstore/"}, t.path, parse_only).exit_code == 2);
+  CHECK(run_portico_neutral({"probe", "--timeout"}, t.path, parse_only).exit_code == 2);
   // Accepted lines are not run: no file appears, nothing is validated.
-  CHECK(run_portico({"validate", "nowhere/", "--report", "sarif=x.sarif"}, t.path, parse_only).exit_code == 0);
+  CHECK(run_portico_neutral({"validate", "nowhere/", "--report", "sarif=x.sarif"}, t.path, parse_only).exit_code == 0);
   CHECK_FALSE(fs::exists(t.path + "/x.sarif"));
 }
 
@@ -521,7 +506,7 @@ TEST_CASE("samples: the CI validate steps pass on the sample project and write t
       if (c.words.empty() || c.words[0] != "validate") continue;
       ++validates;
       CAPTURE(c.line);
-      auto r = run_portico(c.words, t.path);
+      auto r = run_portico_neutral(c.words, t.path);
       CHECK(r.exit_code == 0);
       CHECK(r.out.rfind("no problems found in ", 0) == 0);
       for (std::size_t i = 0; i + 1 < c.words.size(); ++i) {

@@ -92,21 +92,6 @@ std::string fish_quote(const std::string& s) {
 fs::path source_dir() { return PORTICO_SOURCE_DIR; }
 fs::path build_dir() { return fs::path(portico_binary()).parent_path(); }
 
-// An executable on PATH (or in the usual system directories), or "".
-std::string find_program(const std::string& name) {
-  const char* env_path = std::getenv("PATH");
-  std::string path = std::string(env_path ? env_path : "") + ":/usr/local/bin:/usr/bin:/bin";
-  std::istringstream dirs(path);
-  std::string dir;
-  while (std::getline(dirs, dir, ':')) {
-    if (dir.empty()) continue;
-    fs::path p = fs::path(dir) / name;
-    std::error_code ec;
-    if (fs::is_regular_file(p, ec) && access(p.c_str(), X_OK) == 0) return p.string();
-  }
-  return "";
-}
-
 ProcessResult run_portico(std::vector<std::string> args, const std::map<std::string, std::string>& env = {},
                           const std::string& cwd = {}) {
   args.insert(args.begin(), portico_binary());

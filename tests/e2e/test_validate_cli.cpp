@@ -5,42 +5,24 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "cli_run.hpp"
 #include "process.hpp"
+#include "projects.hpp"
 
 using namespace portico::test;
 
 namespace {
 
-const char* kClean =
-    "openapi: 3.0.1\n"
-    "info:\n  title: Pets\n  version: 1.0.0\n"
-    "x-wso2-basePath: /pets\n"
-    "x-wso2-production-endpoints:\n"
-    "  urls:\n    - http://primary.example.com/v1\n    - http://backup.example.com/v1\n"
-    "  type: failover\n"
-    "paths:\n  /pets:\n    get:\n      responses:\n        '200': {description: OK}\n";
-
-const char* kBroken =
-    "openapi: 3.0.1\n"
-    "info:\n  title: Pets\n  version: 1.0.0\n"
-    "x-wso2-basePath: /pets\n"
-    "x-wso2-production-endpoints:\n"
-    "  urls:\n    - http://primary.example.com/v1\n    - http://backup.example.com/v2\n"
-    "  type: Failover\n"
+const std::string kBroken =
+    std::string(kPetsBrokenFailoverHead) +
     "paths:\n  /pets:\n    get:\n      x-wso2-production-endpoints:\n        urls: [http://x.example.com/v1]\n"
     "      responses:\n        '200': {description: OK}\n";
-
-ProcessResult run_portico(std::vector<std::string> args, const std::string& cwd = {},
-                      const std::map<std::string, std::string>& env = {}) {
-  args.insert(args.begin(), portico_binary());
-  return run(args, {}, env, cwd);
-}
 
 }  // namespace
 
 TEST_CASE("validate: a clean definition exits 0 and says so") {
   TempDir t;
-  write_file(t.path + "/ok.yaml", kClean);
+  write_file(t.path + "/ok.yaml", kPetsDefinition);
   auto r = run_portico({"validate", t.path + "/ok.yaml"});
   CHECK(r.exit_code == 0);
   CHECK(r.out == "no problems found in 1 file\n");
@@ -74,7 +56,7 @@ TEST_CASE("validate: --format json prints one JSON document on stdout and nothin
 
 TEST_CASE("validate: --fail-on sets the threshold of exit 1") {
   TempDir t;
-  write_file(t.path + "/w.yaml", std::string(kClean) + "x-wso2-prod-endpoints: {}\n");
+  write_file(t.path + "/w.yaml", std::string(kPetsDefinition) + "x-wso2-prod-endpoints: {}\n");
   CHECK(run_portico({"validate", t.path + "/w.yaml"}).exit_code == 0);
   CHECK(run_portico({"validate", "--fail-on", "warning", t.path + "/w.yaml"}).exit_code == 1);
   write_file(t.path + "/b.yaml", kBroken);
@@ -83,7 +65,7 @@ TEST_CASE("validate: --fail-on sets the threshold of exit 1") {
 
 TEST_CASE("validate: --rule-off removes a rule; an unknown id is a usage error with a suggestion") {
   TempDir t;
-  write_file(t.path + "/w.yaml", std::string(kClean) + "x-wso2-prod-endpoints: {}\n");
+  write_file(t.path + "/w.yaml", std::string(kPetsDefinition) + "x-wso2-prod-endpoints: {}\n");
   auto r = run_portico({"validate", "--fail-on", "warning", "--rule-off", "extension-unknown", t.path + "/w.yaml"});
   CHECK(r.exit_code == 0);
   auto bad = run_portico({"validate", "--rule-off", "extension-unknwn", t.path + "/w.yaml"});
@@ -104,7 +86,7 @@ TEST_CASE("validate: -o writes the report to a file, stdout stays empty") {
 
 TEST_CASE("validate: several paths, and a project directory as the default path") {
   TempDir t;
-  write_file(t.path + "/a.yaml", kClean);
+  write_file(t.path + "/a.yaml", kPetsDefinition);
   write_file(t.path + "/b.yaml", kBroken);
   auto r = run_portico({"validate", t.path + "/a.yaml", t.path + "/b.yaml"});
   CHECK(r.exit_code == 1);
@@ -115,7 +97,7 @@ TEST_CASE("validate: several paths, and a project directory as the default path"
              "type: api\nversion: v4.0.0\ndata:\n  name: Pets\n  version: 1.0.0\n  context: /pets\n  type: HTTP\n"
              "  endpointImplementationType: ENDPOINT\n  endpointConfig:\n    endpoint_type: http\n"
              "    production_endpoints: {url: http://primary.example.com/v1}\n");
-  write_file(proj + "/Definitions/swagger.yaml", kClean);
+  write_file(proj + "/Definitions/swagger.yaml", kPetsDefinition);
   auto p = run_portico({"validate"}, proj);
   CHECK(p.exit_code == 0);
   CHECK(p.out == "no problems found in 2 files\n");

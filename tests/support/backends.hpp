@@ -7,8 +7,8 @@
 //   connection open and never answers, closes it after the client's first
 //   bytes, or does a TLS handshake (certificate and key given) and answers
 //   HTTP 200 inside it.
-// - closed_port(): a port that was free a moment ago and has no listener:
-//   connects to it are refused.
+// - closed_port() (loopback.hpp): a port that was free a moment ago and has
+//   no listener: connects to it are refused.
 // - BlackHole: a listening socket with backlog 0 whose accept queue is
 //   filled by connections nobody accepts; Linux then drops further SYNs, so
 //   connects time out. It checks itself (`ok()`): a connect must stay
@@ -40,59 +40,9 @@
 #include <thread>
 #include <vector>
 
+#include "loopback.hpp"
+
 namespace portico::test {
-
-// A TCP socket listening on 127.0.0.1 with a free port; returns the fd and
-// sets `port`.
-inline int listen_loopback(int& port, int backlog = 64) {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) throw std::runtime_error("socket() failed");
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = 0;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(fd, backlog) != 0) {
-    ::close(fd);
-    throw std::runtime_error("cannot listen on 127.0.0.1");
-  }
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  port = ntohs(a.sin_port);
-  return fd;
-}
-
-// A port on 127.0.0.1 with nobody listening (bound to get it, then closed).
-inline int closed_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) throw std::runtime_error("socket() failed");
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-    ::close(fd);
-    throw std::runtime_error("cannot bind on 127.0.0.1");
-  }
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
-
-// A non-blocking connect to 127.0.0.1:port; -1 when the socket cannot be made.
-inline int connect_loopback_nonblocking(int port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) return -1;
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = htons(static_cast<uint16_t>(port));
-  int rc = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  if (rc != 0 && errno != EINPROGRESS) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
 
 class Backend {
  public:

@@ -43,27 +43,15 @@
 #include <utility>
 #include <vector>
 
+#include "loopback.hpp"
+#include "strings.hpp"
+
 namespace portico::test {
 
-inline std::string fake_lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
-
-inline std::string percent_decode(const std::string& s) {
-  std::string out;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
-        std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
-      out += static_cast<char>(std::stoi(s.substr(i + 1, 2), nullptr, 16));
-      i += 2;
-    } else if (s[i] == '+') {
-      out += ' ';
-    } else {
-      out += s[i];
-    }
-  }
-  return out;
+// A query-string component decoded: '+' is a space, then %XX escapes.
+inline std::string query_decode(std::string s) {
+  std::replace(s.begin(), s.end(), '+', ' ');
+  return percent_decode(s);
 }
 
 // key=value pairs of a query string, in order, decoded (duplicates kept).
@@ -75,7 +63,7 @@ inline std::vector<std::pair<std::string, std::string>> parse_query(const std::s
     std::string kv = q.substr(p, amp == std::string::npos ? std::string::npos : amp - p);
     if (!kv.empty()) {
       auto eq = kv.find('=');
-      out.emplace_back(percent_decode(kv.substr(0, eq)), eq == std::string::npos ? "" : percent_decode(kv.substr(eq + 1)));
+      out.emplace_back(query_decode(kv.substr(0, eq)), eq == std::string::npos ? "" : query_decode(kv.substr(eq + 1)));
     }
     if (amp == std::string::npos) break;
     p = amp + 1;
@@ -146,21 +134,7 @@ class FakeHttpServer {
 
   explicit FakeHttpServer(Handler handler, HeadHook on_head = {})
       : handler_(std::move(handler)), on_head_(std::move(on_head)) {
-    listen_fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (listen_fd_ < 0) throw std::runtime_error("socket failed");
-    int one = 1;
-    setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a.sin_port = 0;
-    if (bind(listen_fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || listen(listen_fd_, 64) != 0) {
-      close(listen_fd_);
-      throw std::runtime_error("bind/listen on 127.0.0.1:0 failed");
-    }
-    socklen_t len = sizeof a;
-    getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&a), &len);
-    port_ = ntohs(a.sin_port);
+    listen_fd_ = listen_loopback(port_);
     accept_thread_ = std::thread([this] { accept_loop(); });
   }
 
@@ -219,16 +193,6 @@ class FakeHttpServer {
       return true;
     }
     return false;
-  }
-
-  static bool send_all(int fd, const std::string& data) {
-    std::size_t done = 0;
-    while (done < data.size()) {
-      ssize_t n = ::send(fd, data.data() + done, data.size() - done, MSG_NOSIGNAL);
-      if (n <= 0) return false;
-      done += static_cast<std::size_t>(n);
-    }
-    return true;
   }
 
   static std::string reason(int status) {
@@ -310,7 +274,7 @@ class FakeHttpServer {
         std::string v = line.substr(colon + 1);
         v.erase(0, v.find_first_not_of(" \t"));
         while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.pop_back();
-        req.headers.emplace_back(fake_lower(line.substr(0, colon)), v);
+        req.headers.emplace_back(lower(line.substr(0, colon)), v);
       }
       if (e == std::string::npos) break;
       pos = e + 2;
@@ -326,10 +290,10 @@ class FakeHttpServer {
       }
     }
 
-    if (fake_lower(req.header("expect")) == "100-continue") send_all(fd, "HTTP/1.1 100 Continue\r\n\r\n");
+    if (lower(req.header("expect")) == "100-continue") send_all(fd, "HTTP/1.1 100 Continue\r\n\r\n");
 
     bool ok = true;
-    if (fake_lower(req.header("transfer-encoding")).find("chunked") != std::string::npos) {
+    if (lower(req.header("transfer-encoding")).find("chunked") != std::string::npos) {
       std::string body;
       std::string data = rest;
       std::size_t p = 0;
@@ -408,20 +372,6 @@ class FakeHttpServer {
   int next_index_ = 0;
 };
 
-// A TCP port on 127.0.0.1 that nothing listens on (bound, then released).
-inline int closed_port() {
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = 0;
-  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  close(fd);
-  return ntohs(a.sin_port);
-}
-
 // ------------------------------------------------------------ multipart
 
 struct MultipartPartSeen {
@@ -433,7 +383,7 @@ struct MultipartPartSeen {
 // Parses a multipart/form-data body; nullopt when it is malformed.
 inline std::optional<std::vector<MultipartPartSeen>> parse_multipart(const std::string& content_type,
                                                                       const std::string& body) {
-  auto b = fake_lower(content_type).find("boundary=");
+  auto b = lower(content_type).find("boundary=");
   if (b == std::string::npos) return std::nullopt;
   std::string boundary = content_type.substr(b + 9);
   auto semi = boundary.find(';');
@@ -461,7 +411,7 @@ inline std::optional<std::vector<MultipartPartSeen>> parse_multipart(const std::
       if (colon != std::string::npos) {
         std::string v = line.substr(colon + 1);
         v.erase(0, v.find_first_not_of(" \t"));
-        part.headers.emplace_back(fake_lower(line.substr(0, colon)), v);
+        part.headers.emplace_back(lower(line.substr(0, colon)), v);
       }
       if (e == std::string::npos) break;
       hp = e + 2;
@@ -607,25 +557,7 @@ class FakeAdapter {
   bool authorized(const SeenRequest& r) {
     std::string auth = r.header("authorization");
     if (auth.rfind("Basic ", 0) == 0) {
-      std::string want = opt_.user + ":" + opt_.password;
-      // compare decoded
-      std::string enc = auth.substr(6);
-      static const std::string tbl = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-      std::string dec;
-      unsigned v = 0;
-      int bits = 0;
-      for (char c : enc) {
-        if (c == '=') break;
-        auto p = tbl.find(c);
-        if (p == std::string::npos) return false;
-        v = v << 6 | static_cast<unsigned>(p);
-        bits += 6;
-        if (bits >= 8) {
-          bits -= 8;
-          dec += static_cast<char>(v >> bits & 0xFF);
-        }
-      }
-      return dec == want;
+      return base64_decode(auth.substr(6)) == opt_.user + ":" + opt_.password;
     }
     if (auth.rfind("Bearer ", 0) == 0) {
       std::string tok = auth.substr(7);

@@ -1,6 +1,7 @@
 // Test support: a long-running child process with its stdout and stderr
-// drained in the background (ChildProcess), and `portico gateway` started on
-// a free loopback port (GatewayProcess).
+// drained in the background (ChildProcess), `portico gateway` started on a
+// free loopback port (GatewayProcess), and one with a data directory of its
+// own (TempGateway).
 //
 // Header-only on purpose (no CMake change needed). Every wait is bounded:
 // the gateway's "listening" line within 20 s, a stop within 10 s before
@@ -319,6 +320,39 @@ class GatewayProcess {
   std::string line_, base_url_, ca_file_;
   int port_ = 0;
   bool tls_ = false;
+};
+
+// A GatewayProcess with its own fresh data directory (TMP/data), stopped
+// before the directory goes; start() again after stop() restarts it on the
+// same data.
+struct TempGateway {
+  TempDir tmp;
+  std::string data_dir = tmp.path + "/data";
+  std::vector<std::string> args;
+  std::map<std::string, std::string> env;
+  std::unique_ptr<GatewayProcess> proc;
+
+  explicit TempGateway(std::vector<std::string> a = {}, std::map<std::string, std::string> e = {})
+      : args(std::move(a)), env(std::move(e)) {
+    start();
+  }
+  ~TempGateway() {
+    if (proc) proc->stop();
+  }
+  TempGateway(const TempGateway&) = delete;
+  TempGateway& operator=(const TempGateway&) = delete;
+
+  void start() {
+    auto a = args;
+    a.push_back("--data-dir");
+    a.push_back(data_dir);
+    proc = std::make_unique<GatewayProcess>(a, env);
+  }
+  int stop(int sig = SIGTERM) { return proc->stop(sig); }
+  std::string log() { return proc->log(); }
+  // https://127.0.0.1:PORT (no base path)
+  std::string origin() const { return "https://127.0.0.1:" + std::to_string(proc->port()); }
+  std::string ca() const { return proc->ca_file(); }
 };
 
 }  // namespace portico::test

@@ -269,28 +269,10 @@ class Reader {
 
 inline ParseResult parse(std::string_view text) { return detail::Reader(text).run(); }
 
-// python3 from PATH, or "" when there is none.
-inline std::string find_python3() {
-  const char* path = std::getenv("PATH");
-  std::string p = path ? path : "/usr/bin:/bin";
-  std::size_t b = 0;
-  while (b <= p.size()) {
-    std::size_t e = p.find(':', b);
-    if (e == std::string::npos) e = p.size();
-    std::string dir = p.substr(b, e - b);
-    if (!dir.empty()) {
-      std::string cand = dir + "/python3";
-      if (::access(cand.c_str(), X_OK) == 0) return cand;
-    }
-    b = e + 1;
-  }
-  return "";
-}
-
 // nullopt when no python3 is available; otherwise "" when Python's minidom
 // parses `text`, else its error.
 inline std::optional<std::string> python3_wellformed(const std::string& text) {
-  static const std::string py = find_python3();
+  static const std::string py = find_program("python3");
   if (py.empty()) return std::nullopt;
   auto r = run({py, "-c",
                 "import sys, xml.dom.minidom\n"

@@ -29,5 +29,9 @@ struct TempDir {
   std::string path;
 };
 void write_file(const std::string& path, const std::string& content);
+// The bytes of a file, or "" when it cannot be read.
+std::string read_file(const std::string& path);
+// An executable on PATH (or in /usr/local/bin, /usr/bin, /bin), or "".
+std::string find_program(const std::string& name);
 
 }  // namespace portico::test
