@@ -6,11 +6,13 @@
 #include <malloc.h>
 #include <signal.h>
 
+#include <atomic>
 #include <chrono>
 #include <iostream>
 #include <thread>
 
 #include "crypto/keys.hpp"
+#include "net/module.hpp"
 #include "util/error.hpp"
 #include "util/file.hpp"
 
@@ -50,7 +52,12 @@ thread_local std::chrono::steady_clock::time_point request_start;
 
 }  // namespace
 
-void run_server(const ServerConfig& config, const std::function<void(const std::string&)>& on_ready) {
+}  // namespace portico::gateway
+
+namespace portico::netmod {
+using namespace portico::gateway;
+
+void run_server_impl(const ServerConfig& config, const std::function<void(const std::string&)>& on_ready) {
   std::error_code ec;
   fs::create_directories(config.data_dir, ec);
   if (ec) throw Error(ExitCode::Input, "cannot create the data directory " + config.data_dir.string() + ": " + ec.message());
@@ -173,10 +180,16 @@ void run_server(const ServerConfig& config, const std::function<void(const std::
                                        ": the address is in use or not available",
                 "pick another port with --listen HOST:PORT (port 0 picks a free one)");
   }
-  std::thread waiter([&svr, sigs] {
+  // httplib's stop() does nothing until its listen loop has started, so a
+  // signal that arrives just after the start line is retried until the loop ends.
+  std::atomic<bool> done{false};
+  std::thread waiter([&svr, &done, sigs] {
     int sig = 0;
     sigwait(&sigs, &sig);
-    svr.stop();
+    while (!done) {
+      svr.stop();
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
   });
   std::string scheme = config.plain_http ? "http" : "https";
   std::string host = config.host.find(':') != std::string::npos ? "[" + config.host + "]" : config.host;
@@ -184,9 +197,10 @@ void run_server(const ServerConfig& config, const std::function<void(const std::
            std::string(kBasePath) + " " + ca_note);
   bool ok = svr.listen_after_bind();
   if (!ok && svr.is_running()) svr.stop();
+  done = true;
   // Wake the waiter if the server ended for another reason.
   pthread_kill(waiter.native_handle(), SIGTERM);
   waiter.join();
 }
 
-}  // namespace portico::gateway
+}  // namespace portico::netmod

@@ -3,6 +3,7 @@
 #include <mutex>
 
 #include "net/http.hpp"
+#include "net/module.hpp"
 #include "util/text.hpp"
 
 namespace portico::net {
@@ -64,6 +65,8 @@ Failure classify(CURLcode c) {
     default: return Failure::Other;
   }
 }
+
+}  // namespace
 
 class CurlTransport : public Transport {
  public:
@@ -142,18 +145,10 @@ class CurlTransport : public Transport {
   std::function<void(const std::string&)> trace_;
 };
 
-}  // namespace
-
-std::string redact_header(const std::string& name, const std::string& value) {
-  if (text::iequals(name, "authorization") || text::iequals(name, "cookie")) {
-    auto sp = value.find(' ');
-    return (sp == std::string::npos ? std::string() : value.substr(0, sp + 1)) + "[redacted]";
-  }
-  return value;
-}
-
-std::unique_ptr<Transport> make_curl_transport(std::function<void(const std::string&)> trace) {
-  return std::make_unique<CurlTransport>(std::move(trace));
-}
-
 }  // namespace portico::net
+
+namespace portico::netmod {
+std::unique_ptr<net::Transport> make_curl_transport_impl(std::function<void(const std::string&)> trace) {
+  return std::make_unique<net::CurlTransport>(std::move(trace));
+}
+}  // namespace portico::netmod

@@ -1,17 +1,19 @@
 #include "probe/http_check.hpp"
+#include "net/module.hpp"
 
 #include <curl/curl.h>
 
 #include <memory>
 
-namespace portico::probe {
+namespace portico::netmod {
 
 namespace {
 size_t discard(char*, size_t size, size_t n, void*) { return size * n; }
 }  // namespace
 
-std::vector<HttpOutcome> http_check(const std::vector<std::string>& urls, long timeout_ms, const std::string& ca_file,
-                                    int parallel) {
+using probe::HttpOutcome;
+std::vector<HttpOutcome> http_check_impl(const std::vector<std::string>& urls, long timeout_ms, const std::string& ca_file,
+                                         int parallel) {
   std::vector<HttpOutcome> out(urls.size());
   if (urls.empty()) return out;
   curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -60,4 +62,4 @@ std::vector<HttpOutcome> http_check(const std::vector<std::string>& urls, long t
   return out;
 }
 
-}  // namespace portico::probe
+}  // namespace portico::netmod
