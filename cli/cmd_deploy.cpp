@@ -5,6 +5,7 @@
 #include "client/prepare.hpp"
 #include "endpoints/resolve.hpp"
 #include "handlers.hpp"
+#include "terminal.hpp"
 #include "project/api_yaml.hpp"
 #include "rules/validate.hpp"
 #include "session.hpp"
@@ -14,8 +15,6 @@
 namespace fs = std::filesystem;
 
 namespace portico::cli {
-
-void print_findings(const rules::Result& r, std::ostream& out);
 
 namespace {
 

@@ -44,8 +44,6 @@ bool empty_dir(const fs::path& d) {
 
 }  // namespace
 
-void print_findings(const rules::Result& r, std::ostream& out);
-
 int run_init(const Invocation& inv) {
   fs::path dir = inv.get("DIR");
   std::string oas = inv.get("oas");
@@ -118,12 +116,5 @@ int run_init(const Invocation& inv) {
   return 0;
 }
 
-void print_findings(const rules::Result& r, std::ostream& out) {
-  report::Style style;
-  style.excerpts = is_terminal(stderr);
-  style.color = use_color(stderr, false);
-  report::ValidationReport rep{r.findings, r.documents, r.files, true};
-  report::make_reporter("human", style)->write(rep, out);
-}
 
 }  // namespace portico::cli

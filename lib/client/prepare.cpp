@@ -70,7 +70,10 @@ Identity identify(const std::string& path) {
     return {v.api->name, v.api->version, v.api->basepath};
   }
   auto d = rules::load_document(path);
-  if (!d->root || !d->root->is_map()) throw Error(ExitCode::Input, path + " is not an OpenAPI definition");
+  if (!d->root || !d->root->is_map())
+    throw Error(ExitCode::Input,
+                path + (d->findings.empty() ? " is not an OpenAPI definition" : " cannot be read: " + d->findings.front().message),
+                "run 'portico validate " + path + "', or pass --name and --version");
   return identity_of_definition(*d);
 }
 

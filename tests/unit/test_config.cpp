@@ -2,7 +2,9 @@
 
 #include <sys/stat.h>
 
+#include <cstdlib>
 #include <filesystem>
+#include <optional>
 
 #include "config/config.hpp"
 #include "process.hpp"
@@ -59,6 +61,31 @@ TEST_CASE("config: a malformed config file is an input error, not a crash") {
   CHECK_THROWS_AS(s.environments(), Error);
 }
 
-TEST_CASE("config: the directory comes from the flag, then PORTICO_CONFIG_DIR, then XDG") {
-  CHECK(config::config_dir("/x") == "/x");
+TEST_CASE("config: the directory comes from the flag, then PORTICO_CONFIG_DIR, then XDG, then HOME") {
+  struct Saved {
+    std::string name;
+    std::optional<std::string> value;
+  };
+  std::vector<Saved> saved;
+  for (const char* n : {"PORTICO_CONFIG_DIR", "XDG_CONFIG_HOME", "HOME"}) {
+    const char* v = std::getenv(n);
+    saved.push_back({n, v ? std::optional<std::string>(v) : std::nullopt});
+  }
+  ::setenv("PORTICO_CONFIG_DIR", "/from-env", 1);
+  ::setenv("XDG_CONFIG_HOME", "/xdg", 1);
+  ::setenv("HOME", "/home/u", 1);
+  CHECK(config::config_dir("/flag") == "/flag");
+  CHECK(config::config_dir("") == "/from-env");
+  ::unsetenv("PORTICO_CONFIG_DIR");
+  CHECK(config::config_dir("") == "/xdg/portico");
+  ::unsetenv("XDG_CONFIG_HOME");
+  CHECK(config::config_dir("") == "/home/u/.config/portico");
+  ::unsetenv("HOME");
+  CHECK_THROWS_AS(config::config_dir(""), Error);
+  for (const auto& s : saved) {
+    if (s.value)
+      ::setenv(s.name.c_str(), s.value->c_str(), 1);
+    else
+      ::unsetenv(s.name.c_str());
+  }
 }
