@@ -6,7 +6,8 @@
 #include <iostream>
 #include <thread>
 
-#include "endpoints/load.hpp"
+#include "endpoints/resolve.hpp"
+#include "project/load.hpp"
 #include "handlers.hpp"
 #include "probe/evaluate.hpp"
 #include "probe/http_check.hpp"
@@ -83,13 +84,15 @@ void print_transitions(const probe::Plan& plan, const Round& before, const Round
     const auto& b = now.outcomes[g];
     if (a.verdict == b.verdict && a.serving == b.serving) continue;
     const auto* grp = plan.groups[g].group;
-    std::string scope = grp->resource ? grp->path : "(API)";
+    std::string scope = grp->scope_name();
     std::string serving = b.serving ? plan.groups[g].urls[*b.serving].url : "nothing";
     std::string what = b.verdict == probe::Verdict::Unavailable ? "has no available endpoint"
                        : b.verdict == probe::Verdict::FailedOver ? "failed over to " + serving
                        : (a.verdict == probe::Verdict::FailedOver || a.verdict == probe::Verdict::Unavailable ||
                           a.verdict == probe::Verdict::Degraded)
-                           ? "recovered: " + std::string(probe::to_string(b.verdict)) + ", serving " + serving
+                           ? "recovered here: " + std::string(probe::to_string(b.verdict)) + ", " + serving +
+                                 " is up; the gateway returns traffic to it only after 2 passed health checks "
+                                 "10 s apart (10-20 s from now)"
                            : std::string(probe::to_string(b.verdict)) + ", serving " + serving;
     out << now_text() << "  " << scope << " " << endpoints::to_string(grp->environment) << " " << what << "\n";
   }
@@ -99,27 +102,28 @@ void print_transitions(const probe::Plan& plan, const Round& before, const Round
 }  // namespace
 
 int run_probe(const Invocation& inv) {
-  endpoints::Loaded loaded = endpoints::load(inv.get("PATH", "."));
+  project::Target target = project::load_target(inv.get("PATH", "."));
+  endpoints::Resolution resolution = endpoints::resolve(*target.definition, target.meta.get());
   probe::Options o;
   o.timeout_ms = number(inv, "timeout", "1000", 1, 600000);
   o.attempts = static_cast<int>(number(inv, "attempts", "2", 1, 10));
   o.parallel = static_cast<int>(number(inv, "parallel", "64", 1, 4096));
   o.ca_file = inv.get("ca-cert");
   bool http = inv.flag("http");
-  probe::Plan plan = probe::plan(loaded.resolution, inv.get("environment"));
+  std::string watch = inv.get("watch");
+  long every = watch.empty() ? 0 : number(inv, "watch", "", 1, 86400);  // checked before any probing
+  probe::Plan plan = probe::plan(resolution, inv.get("environment"));
   if (plan.groups.empty())
     throw Error(ExitCode::Input, "no endpoint groups to probe", "'portico endpoints' shows what the gateway would build");
   auto prober = probe::make_socket_prober();
   auto reporter = report::make_probe_reporter(inv.get("format", "human"), use_color(stdout, inv.no_color));
 
   Round first = run_round(*prober, plan, o, http);
-  report::ProbeView view{loaded.resolution, plan, first.results, first.outcomes, first.http, o, first.elapsed_ms};
+  report::ProbeView view{resolution, plan, first.results, first.outcomes, first.http, o, first.elapsed_ms};
   reporter->write(view, std::cout);
   std::cout.flush();
-  std::string watch = inv.get("watch");
   if (watch.empty()) return probe::exit_code(first.outcomes);
 
-  long every = number(inv, "watch", "", 1, 86400);
   signal(SIGINT, on_interrupt);
   signal(SIGTERM, on_interrupt);
   std::cerr << "portico: watching every " << every << " s; Ctrl-C stops\n";

@@ -8,6 +8,7 @@
 
 namespace portico::cli {
 int run_validate(const Invocation& inv);
+int run_explain(const Invocation& inv);
 int run_version(const Invocation& inv);
 int run_gateway(const Invocation& inv);
 int run_init(const Invocation& inv);

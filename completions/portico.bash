@@ -27,7 +27,7 @@ _portico() {
   case "$cmd" in
     "")
       case "$prev" in --config-dir) COMPREPLY=($(compgen -d -- "$cur")); return ;; esac
-      if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W "--config-dir --no-color --quiet -q --verbose -v --version --help" -- "$cur")); else COMPREPLY=($(compgen -W "validate endpoints probe init deploy list undeploy env login logout gateway completion version" -- "$cur")); fi ;;
+      if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W "--config-dir --no-color --quiet -q --verbose -v --version --help" -- "$cur")); else COMPREPLY=($(compgen -W "validate explain endpoints probe init deploy list undeploy env login logout gateway completion version" -- "$cur")); fi ;;
     env) COMPREPLY=($(compgen -W "add list remove import-apictl" -- "$cur")) ;;
     "validate")
       case "$prev" in
@@ -35,11 +35,18 @@ _portico() {
         --report) :; return ;;
         -o|--output) COMPREPLY=($(compgen -f -- "$cur")); compopt -o filenames 2>/dev/null; return ;;
         --fail-on) COMPREPLY=($(compgen -W "error warning info never" -- "$cur")); return ;;
-        --rule-off) COMPREPLY=($(compgen -W "syntax duplicate-key not-openapi info-missing paths-key-invalid extension-misplaced extension-unknown endpoints-not-map endpoint-ref-invalid urls-missing urls-not-list urls-empty url-not-string failover-type-case type-unknown type-missing failover-single-url failover-duplicate-url failover-basepath-mismatch advance-config-invalid advance-config-range security-config-invalid security-config-incomplete security-config-plaintext url-invalid url-scheme url-scheme-missing url-host url-port url-extra basepath-missing basepath-invalid api-name-invalid api-version-invalid no-endpoints sandbox-only servers-overridden project-api-yaml-missing project-definition-missing project-api-yaml-invalid project-stray-file project-name-mismatch" -- "$cur")); return ;;
+        --rule-off) COMPREPLY=($(compgen -W "syntax duplicate-key not-openapi info-missing paths-key-invalid extension-misplaced extension-unknown endpoints-not-map endpoint-ref-invalid urls-missing urls-not-list urls-empty url-not-string failover-type-case type-unknown type-missing failover-single-url failover-duplicate-url failover-basepath-mismatch advance-config-invalid advance-config-range security-config-invalid security-config-incomplete security-config-plaintext url-invalid url-scheme url-scheme-missing url-host url-port url-extra basepath-missing basepath-invalid api-name-invalid api-version-invalid no-endpoints sandbox-only servers-overridden servers-path-mismatch project-api-yaml-missing project-definition-missing project-api-yaml-invalid project-stray-file project-symlink project-name-mismatch" -- "$cur")); return ;;
         --config-dir) COMPREPLY=($(compgen -d -- "$cur")); compopt -o filenames 2>/dev/null; return ;;
       esac
       if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W "--format --report --no-annotations --output -o --fail-on --rule-off --config-dir --no-color --quiet -q --verbose -v --help" -- "$cur")); return; fi
       _portico_paths
+      ;;
+    "explain")
+      case "$prev" in
+        --config-dir) COMPREPLY=($(compgen -d -- "$cur")); compopt -o filenames 2>/dev/null; return ;;
+      esac
+      if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W "--config-dir --no-color --quiet -q --verbose -v --help" -- "$cur")); return; fi
+      COMPREPLY=($(compgen -W "syntax duplicate-key not-openapi info-missing paths-key-invalid extension-misplaced extension-unknown endpoints-not-map endpoint-ref-invalid urls-missing urls-not-list urls-empty url-not-string failover-type-case type-unknown type-missing failover-single-url failover-duplicate-url failover-basepath-mismatch advance-config-invalid advance-config-range security-config-invalid security-config-incomplete security-config-plaintext url-invalid url-scheme url-scheme-missing url-host url-port url-extra basepath-missing basepath-invalid api-name-invalid api-version-invalid no-endpoints sandbox-only servers-overridden servers-path-mismatch project-api-yaml-missing project-definition-missing project-api-yaml-invalid project-stray-file project-symlink project-name-mismatch" -- "$cur"))
       ;;
     "endpoints")
       case "$prev" in

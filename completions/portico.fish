@@ -38,7 +38,8 @@ function __portico_is
 end
 complete -c portico -f
 complete -c portico -n __fish_use_subcommand -a validate -d 'Check OpenAPI definitions and Choreo Connect projects against the failover rules'
-complete -c portico -n __fish_use_subcommand -a endpoints -d 'Show the endpoint groups the gateway would build: API level and per resource, production and sandbox'
+complete -c portico -n __fish_use_subcommand -a explain -d 'Explain a rule: what fires it, what the gateway does, a wrong and a right example, the fix'
+complete -c portico -n __fish_use_subcommand -a endpoints -d 'Show the endpoint lists the gateway builds and drops, and which list serves each resource'
 complete -c portico -n __fish_use_subcommand -a probe -d 'Test from this machine which endpoint of every group would take traffic, as the gateway decides'
 complete -c portico -n __fish_use_subcommand -a init -d 'Create a Choreo Connect project from an OpenAPI definition (validated first; never deletes anything)'
 complete -c portico -n __fish_use_subcommand -a deploy -d 'Validate, archive and upload a project to an adapter, then confirm it is live'
@@ -60,7 +61,7 @@ complete -c portico -n '__portico_is validate' -l report -x -d 'also write a rep
 complete -c portico -n '__portico_is validate' -l no-annotations -d 'no GitHub annotations, even when GITHUB_ACTIONS=true'
 complete -c portico -n '__portico_is validate' -s o -l output -r -F -d 'write the report to FILE instead of stdout'
 complete -c portico -n '__portico_is validate' -l fail-on -x -a 'error warning info never' -d 'exit 1 when a finding is at or above LEVEL'
-complete -c portico -n '__portico_is validate' -l rule-off -x -a 'syntax duplicate-key not-openapi info-missing paths-key-invalid extension-misplaced extension-unknown endpoints-not-map endpoint-ref-invalid urls-missing urls-not-list urls-empty url-not-string failover-type-case type-unknown type-missing failover-single-url failover-duplicate-url failover-basepath-mismatch advance-config-invalid advance-config-range security-config-invalid security-config-incomplete security-config-plaintext url-invalid url-scheme url-scheme-missing url-host url-port url-extra basepath-missing basepath-invalid api-name-invalid api-version-invalid no-endpoints sandbox-only servers-overridden project-api-yaml-missing project-definition-missing project-api-yaml-invalid project-stray-file project-name-mismatch' -d 'switch a rule off (repeatable)'
+complete -c portico -n '__portico_is validate' -l rule-off -x -a 'syntax duplicate-key not-openapi info-missing paths-key-invalid extension-misplaced extension-unknown endpoints-not-map endpoint-ref-invalid urls-missing urls-not-list urls-empty url-not-string failover-type-case type-unknown type-missing failover-single-url failover-duplicate-url failover-basepath-mismatch advance-config-invalid advance-config-range security-config-invalid security-config-incomplete security-config-plaintext url-invalid url-scheme url-scheme-missing url-host url-port url-extra basepath-missing basepath-invalid api-name-invalid api-version-invalid no-endpoints sandbox-only servers-overridden servers-path-mismatch project-api-yaml-missing project-definition-missing project-api-yaml-invalid project-stray-file project-symlink project-name-mismatch' -d 'switch a rule off (repeatable)'
 complete -c portico -n '__portico_is validate' -a '(__portico_paths)'
 complete -c portico -n '__portico_is endpoints' -l format -x -a 'human json' -d 'output format'
 complete -c portico -n '__portico_is endpoints' -a '(__portico_paths)'

@@ -38,12 +38,12 @@ Identity identity_of_definition(const doc::Document& d) {
   return {r.name.value, r.version.value, r.basepath.value};
 }
 
-Identity identity_of_project(const rules::LoadedProject& lp) {
+Identity identity_of_project(const project::LoadedProject& lp) {
   auto r = endpoints::resolve(*lp.definition, lp.meta.get());
   return {r.name.value, r.version.value, r.basepath.value};
 }
 
-void require_complete(const rules::LoadedProject& lp, const std::string& path) {
+void require_complete(const project::LoadedProject& lp, const std::string& path) {
   if (!lp.meta || !lp.definition)
     throw Error(ExitCode::Input, path + " is not a complete project (api.yaml and Definitions/swagger.* are needed)",
                 "run 'portico validate " + path + "'");
@@ -60,7 +60,7 @@ void set_identity(Prepared& p, const Identity& id) {
 Identity identify(const std::string& path) {
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) {
-    rules::LoadedProject lp = rules::load_project(path);
+    project::LoadedProject lp = project::load_project(path);
     require_complete(lp, path);
     return identity_of_project(lp);
   }
@@ -69,7 +69,7 @@ Identity identify(const std::string& path) {
     if (!v.api) throw Error(ExitCode::Input, path + ": " + v.reason);
     return {v.api->name, v.api->version, v.api->basepath};
   }
-  auto d = rules::load_document(path);
+  auto d = project::load_document(path);
   if (!d->root || !d->root->is_map())
     throw Error(ExitCode::Input,
                 path + (d->findings.empty() ? " is not an OpenAPI definition" : " cannot be read: " + d->findings.front().message),
@@ -85,7 +85,7 @@ Prepared prepare(const std::string& path, bool skip_validation) {
 
   if (fs::is_directory(st)) {
     p.kind = Prepared::Kind::Directory;
-    rules::LoadedProject lp = rules::load_project(path);
+    project::LoadedProject lp = project::load_project(path);
     if (!skip_validation) {
       rules::Result r = rules::validate({path});
       p.findings = std::move(r.findings);
@@ -132,7 +132,7 @@ Prepared prepare(const std::string& path, bool skip_validation) {
 
   // A single definition: the project `portico init` would write, in memory.
   p.kind = Prepared::Kind::Definition;
-  auto d = rules::load_document(path);
+  auto d = project::load_document(path);
   p.documents.push_back(d);
   p.files = 1;
   if (!skip_validation) {

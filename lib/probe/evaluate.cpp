@@ -13,22 +13,31 @@ std::string_view to_string(Verdict v) {
     case Verdict::AllUp: return "all-up";
     case Verdict::Degraded: return "degraded";
     case Verdict::Unavailable: return "unavailable";
+    case Verdict::Dropped: return "dropped";
   }
   return "?";
 }
 
 Plan plan(const endpoints::Resolution& r, const std::string& environment) {
   Plan p;
-  for (const auto& g : r.groups) {
+  for (const endpoints::Group* gptr : r.visible()) {
+    const auto& g = *gptr;
     if (!environment.empty() && endpoints::to_string(g.environment) != environment) continue;
     GroupPlan gp;
     gp.group = &g;
+    gp.probed = !g.dropped();
+    if (g.dropped() && g.fallback == endpoints::Fallback::Api)
+      for (std::size_t i = 0; i < p.groups.size(); ++i)
+        if (p.groups[i].group->scope == endpoints::Scope::Api && p.groups[i].group->environment == g.environment)
+          gp.served_by = i;
     for (const auto& u : g.urls) {
       UrlStatus s;
       s.url = u.url;
       s.target = std::string::npos;
       endpoints::Url parsed = endpoints::parse_url(u.url);
-      if (!parsed.ok()) {
+      if (!gp.probed) {
+        s.problem = "not probed: the gateway drops this list";
+      } else if (!parsed.ok()) {
         s.problem = parsed.why;
       } else if (parsed.scheme != "http" && parsed.scheme != "https") {
         s.problem = "scheme '" + parsed.scheme + "' is not probed";
@@ -61,14 +70,24 @@ std::vector<GroupOutcome> evaluate(const Plan& p, const std::vector<Result>& res
       if (!o.serving) o.serving = i;
     }
     bool failover = g.group->type == endpoints::GroupType::Failover;
-    if (o.available == 0)
+    if (!g.probed)
+      o = GroupOutcome{};  // Unavailable unless it falls back (below)
+    else if (o.available == 0)
       o.verdict = Verdict::Unavailable;
-    else if (failover)
-      o.verdict = *o.serving == 0 ? Verdict::Primary : Verdict::FailedOver;
+    else if (failover && *o.serving != 0)
+      o.verdict = Verdict::FailedOver;
+    else if (o.available < g.urls.size())
+      o.verdict = Verdict::Degraded;  // a backup or a member is down
     else
-      o.verdict = o.available == g.urls.size() ? Verdict::AllUp : Verdict::Degraded;
+      o.verdict = failover ? Verdict::Primary : Verdict::AllUp;
     out.push_back(o);
   }
+  // API-level groups come first, so their verdicts are known here.
+  for (std::size_t i = 0; i < p.groups.size(); ++i)
+    if (p.groups[i].served_by != std::string::npos) {
+      out[i].verdict = Verdict::Dropped;
+      out[i].via = out[p.groups[i].served_by].verdict;
+    }
   return out;
 }
 

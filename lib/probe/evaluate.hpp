@@ -1,5 +1,6 @@
-// From endpoint groups and probe results to what the gateway would do:
-// which URL of each group takes traffic, and the verdict. Pure: no sockets.
+// From the gateway model's groups and probe results to what the gateway
+// would do: which URL of each group takes traffic, and the verdict. A list
+// the gateway drops is not probed. Pure: no sockets.
 #pragma once
 
 #include <optional>
@@ -11,7 +12,12 @@
 
 namespace portico::probe {
 
-enum class Verdict { Primary, FailedOver, AllUp, Degraded, Unavailable };
+// Failover: primary, degraded (primary serving, a backup down: no
+// redundancy), failed-over, unavailable. Load balancing: all-up, degraded,
+// unavailable. dropped: the gateway drops the list and its traffic goes to
+// the API-level list (a dropped list whose traffic has nowhere to go is
+// unavailable).
+enum class Verdict { Primary, FailedOver, AllUp, Degraded, Unavailable, Dropped };
 std::string_view to_string(Verdict v);
 
 struct UrlStatus {
@@ -23,6 +29,10 @@ struct UrlStatus {
 struct GroupPlan {
   const endpoints::Group* group = nullptr;
   std::vector<UrlStatus> urls;
+  bool probed = true;  // false for a list the gateway drops
+  // For a dropped list whose traffic falls back: the index in Plan::groups
+  // of the API-level group that takes it, else npos.
+  std::size_t served_by = std::string::npos;
 };
 
 struct Plan {
@@ -37,11 +47,14 @@ struct GroupOutcome {
   std::optional<std::size_t> serving;  // index into the group's URLs
   std::size_t available = 0;
   Verdict verdict = Verdict::Unavailable;
+  std::optional<Verdict> via;  // dropped: the verdict of the group that takes the traffic
 };
 
 std::vector<GroupOutcome> evaluate(const Plan& p, const std::vector<Result>& results);
 
-// 0, 7 (failed over / degraded) or 8 (a group with no available endpoint).
+// 0, 7 (failed over / degraded) or 8 (a group with no available endpoint,
+// or dropped with nowhere for its traffic to go). A dropped group that falls
+// back adds nothing: the group that takes its traffic counts.
 int exit_code(const std::vector<GroupOutcome>& outcomes);
 
 }  // namespace portico::probe

@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "report/endpoints_report.hpp"
 #include "report/xml.hpp"
 #include "util/error.hpp"
 #include "util/table.hpp"
@@ -27,12 +28,23 @@ class Human : public ProbeReporter {
  public:
   explicit Human(bool color) : color_(color) {}
   void write(const ProbeView& v, std::ostream& out) override {
-    std::vector<std::string> warnings;
+    std::vector<std::string> warnings, notes;
     std::vector<std::vector<std::string>> rows;
     for (std::size_t gi = 0; gi < v.plan.groups.size(); ++gi) {
       const auto& g = v.plan.groups[gi];
       const auto& o = v.outcomes[gi];
-      std::string scope = g.group->resource ? g.group->path : "(API)";
+      std::string scope = g.group->scope_name();
+      std::string env(endpoints::to_string(g.group->environment));
+      if (g.group->dropped())
+        notes.push_back("dropped: " + scope + " " + env + ": " + g.group->drop_message() + "; " +
+                        g.group->fallback_message() +
+                        (o.via ? " (verdict there: " + std::string(probe::to_string(*o.via)) + ")" : ""));
+      if (o.verdict == probe::Verdict::Degraded && g.group->type == endpoints::GroupType::Failover)
+        notes.push_back("degraded: " + scope + " " + env +
+                        ": the primary serves, but a backup is down: nothing to fail over to");
+      if (g.urls.empty())
+        rows.push_back({scope, env, std::string(endpoints::to_string(g.group->type)),
+                        std::string(probe::to_string(o.verdict)), "  (no usable URL)", "", "", "", "", ""});
       for (std::size_t i = 0; i < g.urls.size(); ++i) {
         const auto& u = g.urls[i];
         const probe::Result* r = result_of(v, u);
@@ -40,7 +52,7 @@ class Human : public ProbeReporter {
                        (g.group->type == endpoints::GroupType::Failover);
         bool lb_serving = g.group->type == endpoints::GroupType::LoadBalance && r && r->available;
         std::string mark = serving || lb_serving ? (color_ ? "\x1b[1;32m>\x1b[0m" : ">") : " ";
-        std::string state = !r ? "skipped" : r->available ? "up" : "down";
+        std::string state = !g.probed ? "-" : !r ? "skipped" : r->available ? "up" : "down";
         std::string reason = !r ? u.problem : std::string(probe::to_string(r->reason));
         if (r && !r->available && !r->detail.empty()) reason += ": " + r->detail;
         std::string ms = r && r->available ? fmt::format("{:.1f} ms", r->connect_ms) : "";
@@ -71,6 +83,7 @@ class Human : public ProbeReporter {
     out << text::render_table(headers, rows);
     out << fmt::format("\n'>' marks the URL that takes traffic. {} host:port probed in {:.0f} ms (timeout {} ms x {} attempts).\n",
                        v.plan.targets.size(), v.elapsed_ms, v.options.timeout_ms, v.options.attempts);
+    for (const auto& n : notes) out << n << "\n";
     for (const auto& w : warnings) out << "warning: " << w << "\n";
     if (any_http)
       out << "note: HTTP results are informational: the gateway's health check is a TCP connect only.\n";
@@ -114,12 +127,14 @@ class Json : public ProbeReporter {
         }
         eps.push_back(e);
       }
-      groups.push_back({{"scope", g.group->resource ? "resource" : "api"},
-                        {"path", g.group->resource ? nlohmann::ordered_json(g.group->path) : nlohmann::ordered_json(nullptr)},
+      groups.push_back({{"scope", g.group->resource() ? "resource" : "api"},
+                        {"path", g.group->resource() ? nlohmann::ordered_json(g.group->path) : nlohmann::ordered_json(nullptr)},
                         {"environment", endpoints::to_string(g.group->environment)},
                         {"type", endpoints::to_string(g.group->type)},
                         {"verdict", probe::to_string(o.verdict)},
                         {"serving", o.serving ? nlohmann::ordered_json(*o.serving) : nlohmann::ordered_json(nullptr)},
+                        {"dropped", dropped_json(*g.group)},
+                        {"traffic_verdict", o.via ? nlohmann::ordered_json(probe::to_string(*o.via)) : nlohmann::ordered_json(nullptr)},
                         {"endpoints", eps}});
     }
     nlohmann::ordered_json j{
@@ -133,23 +148,35 @@ class Json : public ProbeReporter {
   }
 };
 
-// One testcase per group; unavailable, failed-over and degraded groups fail.
+// One testcase per group; unavailable, failed-over and degraded groups
+// fail; a dropped group whose traffic falls back is skipped.
 class Junit : public ProbeReporter {
+  static bool passes(probe::Verdict v) {
+    return v == probe::Verdict::Primary || v == probe::Verdict::AllUp || v == probe::Verdict::Dropped;
+  }
+
  public:
   void write(const ProbeView& v, std::ostream& out) override {
     std::size_t failures = 0;
-    for (const auto& o : v.outcomes) failures += o.verdict == probe::Verdict::Primary || o.verdict == probe::Verdict::AllUp ? 0 : 1;
+    std::size_t skipped = 0;
+    for (const auto& o : v.outcomes) {
+      failures += passes(o.verdict) ? 0 : 1;
+      skipped += o.verdict == probe::Verdict::Dropped ? 1 : 0;
+    }
     out << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"portico probe\" tests=\""
         << v.outcomes.size() << "\" failures=\"" << failures << "\">\n  <testsuite name=\""
         << xml_escape(v.resolution.name.value + " " + v.resolution.version.value) << "\" tests=\"" << v.outcomes.size()
-        << "\" failures=\"" << failures << "\" errors=\"0\" skipped=\"0\" time=\"" << v.elapsed_ms / 1000 << "\">\n";
+        << "\" failures=\"" << failures << "\" errors=\"0\" skipped=\"" << skipped << "\" time=\"" << v.elapsed_ms / 1000 << "\">\n";
     for (std::size_t gi = 0; gi < v.plan.groups.size(); ++gi) {
       const auto& g = v.plan.groups[gi];
       const auto& o = v.outcomes[gi];
-      std::string name = (g.group->resource ? g.group->path : std::string("(API)")) + " " +
+      std::string name = g.group->scope_name() + " " +
                          std::string(endpoints::to_string(g.group->environment));
       out << "    <testcase classname=\"" << endpoints::to_string(g.group->type) << "\" name=\"" << xml_escape(name) << "\">";
-      if (o.verdict != probe::Verdict::Primary && o.verdict != probe::Verdict::AllUp) {
+      if (o.verdict == probe::Verdict::Dropped) {
+        out << "\n      <skipped message=\"" << xml_escape(g.group->drop_message() + "; " + g.group->fallback_message())
+            << "\"/>\n    ";
+      } else if (!passes(o.verdict)) {
         std::string detail;
         for (std::size_t i = 0; i < g.urls.size(); ++i) {
           const probe::Result* r = result_of(v, g.urls[i]);

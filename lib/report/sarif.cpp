@@ -5,6 +5,7 @@
 #include "portico/version.hpp"
 #include "report/formats.hpp"
 #include "rules/catalog.hpp"
+#include "rules/docs.hpp"
 #include "util/text.hpp"
 
 namespace portico::report {
@@ -20,6 +21,13 @@ const char* level(Severity s) {
   return "error";
 }
 
+// The rule's RULES.md section (the same text `portico explain RULE` prints).
+nlohmann::ordered_json help(const rules::RuleInfo& info) {
+  auto doc = rules::rule_doc(info.id);
+  std::string body = doc ? std::string(doc->body) : std::string(info.summary) + ".";
+  return {{"text", body + "\n\n(portico explain " + std::string(info.id) + ")"}, {"markdown", body}};
+}
+
 class Sarif : public Reporter {
  public:
   void write(const ValidationReport& r, std::ostream& out) override {
@@ -32,8 +40,7 @@ class Sarif : public Reporter {
                        {"name", info.id},
                        {"shortDescription", {{"text", info.summary}}},
                        {"fullDescription", {{"text", std::string(info.summary) + "."}}},
-                       {"help", {{"text", "portico rule " + std::string(info.id) + ": " + std::string(info.summary) +
-                                              ". See the rule catalogue (rules.md) for what the gateway does."}}},
+                       {"help", help(info)},
                        {"defaultConfiguration", {{"level", level(info.severity)}}}});
     }
     ordered_json results = ordered_json::array();

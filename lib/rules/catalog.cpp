@@ -27,7 +27,7 @@ constexpr std::array kRules{
     RuleInfo{"type-missing", S::Info, "a list of several URLs says its type"},
     RuleInfo{"failover-single-url", S::Warning, "a failover list has something to fail over to"},
     RuleInfo{"failover-duplicate-url", S::Warning, "no URL appears twice in one list"},
-    RuleInfo{"failover-basepath-mismatch", S::Error, "all URLs of one list share one path"},
+    RuleInfo{"failover-basepath-mismatch", S::Error, "every list the gateway builds shares one path (and the API path in strict mode)"},
     RuleInfo{"advance-config-invalid", S::Error, "advanceEndpointConfig has the shape and number types the gateway reads", true},
     RuleInfo{"advance-config-range", S::Warning, "advanceEndpointConfig values are within the gateway's ranges"},
     RuleInfo{"security-config-invalid", S::Error, "securityConfig.type is BASIC", true},
@@ -46,10 +46,12 @@ constexpr std::array kRules{
     RuleInfo{"no-endpoints", S::Error, "the API has API-level endpoints", true},
     RuleInfo{"sandbox-only", S::Warning, "a root sandbox block comes with a root production block"},
     RuleInfo{"servers-overridden", S::Info, "servers/host are not silently overridden by the extension"},
+    RuleInfo{"servers-path-mismatch", S::Error, "the URLs of an OpenAPI 3 servers list share one path"},
     RuleInfo{"project-api-yaml-missing", S::Error, "the project has api.yaml", true},
     RuleInfo{"project-definition-missing", S::Error, "the project has Definitions/swagger.yaml or .json", true},
     RuleInfo{"project-api-yaml-invalid", S::Error, "api.yaml has the fields the adapter requires", true},
     RuleInfo{"project-stray-file", S::Error, "no file the adapter would take for api.yaml or the definition"},
+    RuleInfo{"project-symlink", S::Error, "no symbolic link inside the project (deploy cannot archive it)"},
     RuleInfo{"project-name-mismatch", S::Warning, "api.yaml and the definition name the API alike"},
 };
 }  // namespace

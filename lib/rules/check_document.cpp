@@ -1,22 +1,13 @@
 // not-openapi, info-missing, paths-key-invalid.
 #include <regex>
 
+#include "project/load.hpp"
 #include "rules/context.hpp"
 #include "util/text.hpp"
 
 namespace portico::rules {
 
 namespace {
-
-bool openapi_version_ok(const doc::Node* v) {
-  if (!v || !v->is_string()) return false;
-  const std::string& t = v->text;
-  if (t.size() < 5 || t[0] != '3' || t[1] != '.' || (t[2] != '0' && t[2] != '1') || t[3] != '.')
-    return false;
-  std::size_t i = 4;
-  while (i < t.size() && std::isdigit(static_cast<unsigned char>(t[i]))) ++i;
-  return i > 4 && (i == t.size() || t[i] == '-' || t[i] == '+');
-}
 
 std::string describe(const doc::Node* n) {
   if (n->is_string()) return "the string " + text::quote(n->text);
@@ -25,13 +16,6 @@ std::string describe(const doc::Node* n) {
 }
 
 }  // namespace
-
-bool is_openapi(const doc::Node* root) {
-  if (!root || !root->is_map()) return false;
-  const doc::Node* sw = root->get("swagger");
-  if (sw && sw->is_string() && sw->text == "2.0") return true;
-  return openapi_version_ok(root->get("openapi"));
-}
 
 void check_document(const Context& c) {
   const doc::Node* root = c.root();
@@ -43,7 +27,7 @@ void check_document(const Context& c) {
            "an OpenAPI definition starts with 'openapi: 3.0.3' or 'swagger: \"2.0\"'");
     return;
   }
-  if (!is_openapi(root)) {
+  if (!project::is_openapi(root)) {
     const doc::Node* sw = root->get("swagger");
     const doc::Node* oa = root->get("openapi");
     if (sw) {

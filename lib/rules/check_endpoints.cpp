@@ -96,12 +96,10 @@ class BlockChecker {
     check_security(block, ptr);
   }
 
-  // failover-duplicate-url and failover-basepath-mismatch within one list.
+  // failover-duplicate-url within one list (which lists the gateway drops is
+  // check_routing's, from the gateway model).
   void check_list(const doc::Node* urls, const std::string& uptr) {
     std::map<std::string, std::size_t> seen;
-    const endpoints::Url* first = nullptr;
-    endpoints::Url first_parsed;
-    bool mismatch_done = false;
     for (std::size_t i = 0; i < urls->kids.size(); ++i) {
       const doc::Node* u = urls->kids[i];
       if (!u->is_string()) continue;
@@ -114,17 +112,6 @@ class BlockChecker {
                 "URL " + std::to_string(i + 1) + " repeats URL " + std::to_string(it->second + 1) +
                     " (" + dk + "): the gateway would fail over, or balance, to the same backend",
                 "remove it, or replace it with a different backend");
-      if (!first) {
-        first_parsed = p;
-        first = &first_parsed;
-      } else if (!mismatch_done && p.path_key() != first->path_key()) {
-        mismatch_done = true;
-        c_.emit("failover-basepath-mismatch", u, join(uptr, i),
-                "URL " + std::to_string(i + 1) + " has the path '" + p.path + "' but the first URL has '" +
-                    first->path +
-                    "': the adapter drops the whole endpoint list, yet answers 200 to the deploy",
-                "give every URL of one list the same path");
-      }
     }
   }
 
@@ -286,17 +273,18 @@ class BlockChecker {
       return;
     }
     const doc::Node* type = s->get("type");
-    if (type && !(type->is_string() && text::iequals(type->text, "BASIC")))
+    if (!type || type->is_null())
+      c_.emit("security-config-invalid", sk, sp,
+              "securityConfig has no type: the adapter rejects the API (500); the only type it takes is BASIC",
+              "add 'type: BASIC'");
+    else if (!(type->is_string() && text::iequals(type->text, "BASIC")))
       c_.emit("security-config-invalid", value_pos(s->get_key("type"), type), join(sp, "type"),
-              "securityConfig.type is " + what(type) + ": the gateway supports only BASIC", "write 'type: BASIC'");
+              "securityConfig.type is " + what(type) + ": the adapter rejects the API (500); it supports only BASIC",
+              "write 'type: BASIC'");
     const doc::Node* user = s->get("username");
-    std::vector<std::string> missing;
-    if (!type || type->is_null()) missing.push_back("type");
-    if (!user || user->is_null()) missing.push_back("username");
-    if (!missing.empty())
+    if (!user || user->is_null())
       c_.emit("security-config-incomplete", sk, sp,
-              "securityConfig has no " + (missing.size() == 2 ? std::string("type and username") : missing[0]) +
-                  ": credentials can then come only from the adapter's environment");
+              "securityConfig has no username: credentials can then come only from the adapter's environment");
     const doc::Node* pw = s->get("password");
     if (pw && pw->is_scalar() && !pw->is_null() && !pw->text.empty())
       c_.emit("security-config-plaintext", pw, join(sp, "password"),
@@ -364,50 +352,32 @@ void check_endpoints(const Context& c) {
              "x-wso2-endpoints is " + what(list) + ", not a list of named endpoint blocks",
              "write it as a list: - my-endpoints: {urls: [...]}");
     } else {
-      const endpoints::Group* api_prod = c.resolved.api_group(endpoints::Environment::Production);
       for (std::size_t i = 0; i < list->kids.size(); ++i) {
         const doc::Node* entry = list->kids[i];
         std::string ep = join(lp, i);
-        if (!entry->is_map() || entry->size() != 1 || !entry->key(0)->is_scalar()) {
+        if (!entry->is_map()) {
           c.emit_as("endpoints-not-map", Severity::Warning, entry, ep,
-                    "x-wso2-endpoints item " + std::to_string(i + 1) +
-                        " is not a single-key mapping (name: block): the gateway skips it",
+                    "x-wso2-endpoints item " + std::to_string(i + 1) + " is " + what(entry) +
+                        ", not a mapping (name: block): the gateway skips it",
                     "write it as '- name: {urls: [...]}'");
           continue;
         }
-        const doc::Node* nk = entry->key(0);
-        const doc::Node* v = entry->value(0);
-        std::string np = join(ep, nk->text);
-        if (v->is_string()) {
-          c.emit("endpoints-not-map", nk, np,
-                 "x-wso2-endpoints entry '" + nk->text +
-                     "' is a string: references are allowed only as the value of x-wso2-production-endpoints or x-wso2-sandbox-endpoints");
-          continue;
-        }
-        if (!v->is_map()) {
-          c.emit("endpoints-not-map", nk, np,
-                 "x-wso2-endpoints entry '" + nk->text + "' is " + what(v) + ", not an endpoint block");
-          continue;
-        }
-        bc.check_block(nk, v, np);
-        // Each named list must share the API-level production path.
-        if (api_prod && !api_prod->urls.empty()) {
-          endpoints::Url base = endpoints::parse_url(api_prod->urls.front().url);
-          const doc::Node* urls = v->get("urls");
-          if (base.ok() && urls && urls->is_seq()) {
-            for (std::size_t j = 0; j < urls->kids.size(); ++j) {
-              const doc::Node* u = urls->kids[j];
-              if (!u->is_string() || u == api_prod->urls.front().node) continue;
-              endpoints::Url p = endpoints::parse_url(u->text);
-              if (!p.ok()) continue;
-              if (p.path_key() != base.path_key())
-                c.emit("failover-basepath-mismatch", u, join(join(np, "urls"), j),
-                       "'" + nk->text + "' has the path '" + p.path +
-                           "' but the API-level production endpoint has '" + base.path +
-                           "': the gateway drops this list",
-                       "give the named list the same path as the API-level production endpoint");
-              break;  // the list's own first parseable URL decides
-            }
+        // Every key of the entry is a named list.
+        for (std::size_t k = 0; k < entry->size(); ++k) {
+          const doc::Node* nk = entry->key(k);
+          const doc::Node* v = entry->value(k);
+          if (!nk->is_scalar()) continue;
+          std::string np = join(ep, nk->text);
+          if (v->is_string()) {
+            c.emit("endpoints-not-map", nk, np,
+                   "x-wso2-endpoints entry '" + nk->text +
+                       "' is a string: references are allowed only as the value of x-wso2-production-endpoints or x-wso2-sandbox-endpoints");
+          } else if (!v->is_map()) {
+            c.emit("endpoints-not-map", nk, np,
+                   "x-wso2-endpoints entry '" + nk->text + "' is " + what(v) +
+                       ", not an endpoint block: the adapter rejects the API (500)");
+          } else {
+            bc.check_block(nk, v, np);
           }
         }
       }

@@ -106,6 +106,11 @@ std::vector<Finding> check_project(const project::Layout& layout, const std::str
     file_finding(out, "project-stray-file", s.path == "." ? dir_display : prefix + s.path,
                  "stray file: " + s.reason,
                  s.path == "." ? "rename the directory" : "remove or rename it, or move it out of the project");
+  for (const auto& link : layout.symlinks)
+    file_finding(out, "project-symlink", prefix + link,
+                 "a symbolic link inside the project: 'portico deploy' refuses to archive it (its target may lie "
+                 "outside the project), so the project cannot be deployed as it stands",
+                 "replace the link with a copy of the file, or move it out of the project");
   if (meta) {
     auto more = check_api_yaml(*meta, definition);
     out.insert(out.end(), more.begin(), more.end());

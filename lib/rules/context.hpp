@@ -36,12 +36,10 @@ void check_document(const Context& c);    // not-openapi, info-missing, paths-ke
 void check_extensions(const Context& c);  // extension-misplaced, extension-unknown
 void check_endpoints(const Context& c);   // endpoint blocks and their URLs
 void check_api(const Context& c);         // base path, name, version, no-endpoints...
+void check_routing(const Context& c);     // lists the gateway model says are dropped
 
 // URL checks, shared with project checks (api.yaml endpointConfig).
 void check_url(const Context& c, const doc::Node* url, const std::string& pointer,
                const doc::Document& in);
-
-// Returns false when the document is not an OpenAPI document (not-openapi).
-bool is_openapi(const doc::Node* root);
 
 }  // namespace portico::rules

@@ -6,7 +6,6 @@
 #include "endpoints/resolve.hpp"
 #include "rules/context.hpp"
 #include "util/error.hpp"
-#include "util/file.hpp"
 
 namespace fs = std::filesystem;
 
@@ -18,37 +17,12 @@ std::vector<Finding> check_definition(const doc::Document& d, const project::Api
   endpoints::Resolution resolved = endpoints::resolve(d, meta);
   Context c{d, meta, resolved, out};
   check_document(c);
-  if (!is_openapi(d.root)) return out;
+  if (!project::is_openapi(d.root)) return out;
   check_extensions(c);
   check_endpoints(c);
+  check_routing(c);
   check_api(c);
   return out;
-}
-
-bool is_openapi_document(const doc::Document& d) { return is_openapi(d.root); }
-
-std::shared_ptr<doc::Document> load_document(const std::string& display, const doc::Limits& limits) {
-  std::string bytes = file::read(display);
-  return std::make_shared<doc::Document>(doc::parse(display, std::move(bytes), limits));
-}
-
-LoadedProject load_project(const std::string& display, const doc::Limits& limits) {
-  fs::path dir(display);
-  if (!project::is_project_dir(dir))
-    throw Error(ExitCode::Input,
-                display + " is not a Choreo Connect project: it has neither api.yaml nor a Definitions/ folder",
-                "pass the OpenAPI file itself, or create a project with 'portico init DIR --oas FILE'");
-  LoadedProject p;
-  p.layout = project::scan(dir);
-  p.prefix = (display == "." || display == "./") ? "" : display;
-  if (!p.prefix.empty() && p.prefix.back() != '/') p.prefix += '/';
-  if (p.layout.api_file) {
-    p.api_document = load_document(p.prefix + *p.layout.api_file, limits);
-    if (p.api_document->root)
-      p.meta = std::make_shared<project::ApiYaml>(project::read_api_yaml(p.api_document));
-  }
-  if (p.layout.definition) p.definition = load_document(p.prefix + *p.layout.definition, limits);
-  return p;
 }
 
 Result validate(const std::vector<std::string>& paths, const Options& options) {
@@ -59,7 +33,7 @@ Result validate(const std::vector<std::string>& paths, const Options& options) {
     if (ec || !fs::exists(st))
       throw Error(ExitCode::Input, "cannot read " + path + ": no such file or directory", "check the path");
     if (fs::is_directory(st)) {
-      LoadedProject p = load_project(path, options.limits);
+      project::LoadedProject p = project::load_project(path, options.limits);
       auto found = check_project(p.layout, p.prefix, p.meta.get(), p.definition.get());
       if (p.api_document) {
         found.insert(found.end(), p.api_document->findings.begin(), p.api_document->findings.end());
@@ -74,7 +48,7 @@ Result validate(const std::vector<std::string>& paths, const Options& options) {
       }
       r.findings.insert(r.findings.end(), found.begin(), found.end());
     } else {
-      auto d = load_document(path, options.limits);
+      auto d = project::load_document(path, options.limits);
       auto found = check_definition(*d, nullptr);
       r.findings.insert(r.findings.end(), found.begin(), found.end());
       r.documents.push_back(std::move(d));

@@ -10,6 +10,7 @@
 #include "doc/document.hpp"
 #include "project/api_yaml.hpp"
 #include "project/layout.hpp"
+#include "project/load.hpp"
 
 namespace portico::rules {
 
@@ -27,9 +28,6 @@ std::vector<Finding> check_project(const project::Layout& layout, const std::str
 // URL rules on endpointConfig), for projects that are not directories.
 std::vector<Finding> check_api_yaml(const project::ApiYaml& meta, const doc::Document* definition);
 
-// True when the document's root declares swagger "2.0" or openapi 3.0/3.1.
-bool is_openapi_document(const doc::Document& d);
-
 struct Options {
   std::set<std::string> disabled;  // rule ids switched off
   doc::Limits limits;
@@ -40,20 +38,6 @@ struct Result {
   std::vector<std::shared_ptr<const doc::Document>> documents;  // what was read, for excerpts
   std::size_t files = 0;
 };
-
-// A loaded project: its layout, api.yaml and definition, parsed.
-struct LoadedProject {
-  project::Layout layout;
-  std::string prefix;  // display prefix for its files ("" or "dir/")
-  std::shared_ptr<project::ApiYaml> meta;         // null when absent or unparseable
-  std::shared_ptr<doc::Document> api_document;    // api.yaml as parsed, even when unusable
-  std::shared_ptr<doc::Document> definition;      // null when absent
-};
-
-// Reads a project directory (throws Error(Input) when it is not one).
-LoadedProject load_project(const std::string& display, const doc::Limits& limits = {});
-// Reads and parses one file (throws Error(Input) when unreadable).
-std::shared_ptr<doc::Document> load_document(const std::string& display, const doc::Limits& limits = {});
 
 // Each path is a project directory or a definition file. Throws
 // Error(Input) for a path that does not exist, cannot be read, or is a

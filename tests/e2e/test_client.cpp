@@ -1343,7 +1343,7 @@ TEST_CASE_FIXTURE(WithProject, "deploy: --keep-archive gives byte-identical zips
         read_file(proj + "/Definitions/swagger.yaml"));
 }
 
-TEST_CASE_FIXTURE(WithProject, "deploy: a symlink pointing outside the project is refused with exit 3, naming the link") {
+TEST_CASE_FIXTURE(WithProject, "deploy: a symlink pointing outside the project is refused (project-symlink, exit 1; exit 3 past validation), naming the link") {
   write_file(t.path + "/outside/secret.txt", "outside the project\n");
   fs::create_directories(proj + "/Docs");
   fs::create_symlink(t.path + "/outside/secret.txt", proj + "/Docs/link.txt");
@@ -1356,7 +1356,9 @@ TEST_CASE_FIXTURE(WithProject, "deploy: a symlink pointing outside the project i
   CHECK(!fs::exists(t.path + "/k.zip"));
   auto plain = deploy(fake.url());
   INFO(plain);
-  CHECK(plain.code == 3);
+  CHECK(plain.code == 1);
+  CHECK(contains(plain.err, "[project-symlink]"));
+  CHECK(contains(plain.err, "Docs/link.txt"));
   CHECK(requests_to(fake, "POST", "/apis").empty());
   // A symlinked directory is refused too, not followed.
   fs::remove(proj + "/Docs/link.txt");

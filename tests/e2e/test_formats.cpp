@@ -90,10 +90,12 @@ const std::vector<std::pair<std::string, std::string>>& catalogue() {
       {"no-endpoints", "error"},
       {"sandbox-only", "warning"},
       {"servers-overridden", "info"},
+      {"servers-path-mismatch", "error"},
       {"project-api-yaml-missing", "error"},
       {"project-definition-missing", "error"},
       {"project-api-yaml-invalid", "error"},
       {"project-stray-file", "error"},
+      {"project-symlink", "error"},
       {"project-name-mismatch", "warning"},
   };
   return c;
@@ -293,7 +295,7 @@ TEST_CASE("formats: sarif lists every rule of the catalogue, with help and its d
     CHECK_MESSAGE(by_id.count(id) == 0, "rule listed twice: " << id);
     by_id[id] = rule;
   }
-  CHECK(catalogue().size() == 42);
+  CHECK(catalogue().size() == 44);
   CHECK(rules.size() == catalogue().size());
   for (const auto& [id, severity] : catalogue()) {
     CAPTURE(id);
@@ -477,7 +479,7 @@ TEST_CASE("formats: junit escapes markup and control characters from the documen
   CHECK(seen);
 }
 
-TEST_CASE("formats: probe --format junit has one testcase per group, failures for unavailable groups") {
+TEST_CASE("formats: probe --format junit has one testcase per group, failures for unavailable, failed-over and degraded groups") {
   // Loopback only: a listening socket (TCP connects succeed; the kernel
   // completes the handshake) and ports that were free a moment ago.
   int up_port = 0;
@@ -510,9 +512,9 @@ TEST_CASE("formats: probe --format junit has one testcase per group, failures fo
   auto cases = suites[0]->all("testcase");
   REQUIRE(cases.size() == 4);
   CHECK(attr_num(*suites[0], "tests") == 4);
-  CHECK(attr_num(*suites[0], "failures") == 2);
+  CHECK(attr_num(*suites[0], "failures") == 3);
   CHECK(attr_num(root, "tests") == 4);
-  CHECK(attr_num(root, "failures") == 2);
+  CHECK(attr_num(root, "failures") == 3);
   std::map<std::string, std::string> failure_by_case;  // name -> failure type, "" when passing
   for (const xml::Element* c : cases) {
     auto failures = c->all("failure");
@@ -521,7 +523,7 @@ TEST_CASE("formats: probe --format junit has one testcase per group, failures fo
   }
   CHECK(failure_by_case.size() == 4);
   CHECK(failure_by_case["(API) production"] == "unavailable");
-  CHECK(failure_by_case["(API) sandbox"] == "");
+  CHECK(failure_by_case["(API) sandbox"] == "degraded");  // primary up, its backup down
   CHECK(failure_by_case["/a production"] == "failed-over");
   CHECK(failure_by_case["/b production"] == "");
   // Every URL of a failing group is named in its failure text.

@@ -738,12 +738,14 @@ TEST_CASE("endpoints: --format json has the shape of cli.md and needs no network
   CHECK(run.r.exit_code == 0);
   const json& j = run.j;
   REQUIRE(j.is_object());
-  CHECK(j.size() == 2);
+  CHECK(j.size() == 3);
+  CHECK(j["strict"] == true);  // the root x-wso2-endpoints list 'sand' is built
   REQUIRE(j.contains("api"));
   CHECK(j["api"] == json{{"name", "Shape"}, {"version", "1.0.0"}, {"basepath", "/shape"}});
   REQUIRE(j["groups"].is_array());
   REQUIRE(j["groups"].size() == 3);
-  const std::set<std::string> keys{"scope", "path", "environment", "type", "urls", "source"};
+  const std::set<std::string> keys{"scope", "path", "environment", "type", "urls", "source", "dropped",
+                                   "uses_production_cluster"};
   for (const auto& g : j["groups"]) {
     std::set<std::string> have;
     for (auto it = g.begin(); it != g.end(); ++it) have.insert(it.key());
@@ -760,19 +762,25 @@ TEST_CASE("endpoints: --format json has the shape of cli.md and needs no network
                                {"environment", "production"},
                                {"type", "failover"},
                                {"urls", {"http://primary.invalid/v1", "http://backup.invalid/v1"}},
-                               {"source", "x-wso2-production-endpoints"}});
+                               {"source", "x-wso2-production-endpoints"},
+                               {"dropped", nullptr},
+                               {"uses_production_cluster", false}});
   CHECK(j["groups"][1] == json{{"scope", "api"},
                                {"path", nullptr},
                                {"environment", "sandbox"},
                                {"type", "loadbalance"},
                                {"urls", {"https://sandbox.invalid/v1"}},
-                               {"source", "#/x-wso2-endpoints/sand"}});
+                               {"source", "#/x-wso2-endpoints/sand"},
+                               {"dropped", nullptr},
+                               {"uses_production_cluster", false}});
   CHECK(j["groups"][2] == json{{"scope", "resource"},
                                {"path", "/pets"},
                                {"environment", "production"},
                                {"type", "failover"},
                                {"urls", {"https://pets.invalid:8443/v1"}},
-                               {"source", "x-wso2-production-endpoints"}});
+                               {"source", "x-wso2-production-endpoints"},
+                               {"dropped", nullptr},
+                               {"uses_production_cluster", false}});
 
   auto human = run_portico({"endpoints", t.path + "/shape.yaml"}, false);
   CHECK(human.r.exit_code == 0);

@@ -129,7 +129,7 @@ TEST_CASE("probe: plan uses port 80 for http and 443 for https unless a port is 
   Resolved r(std::string(kHead) +
              "x-wso2-production-endpoints:\n"
              "  urls: [http://h.example, https://h.example, http://h.example:443, https://h.example:80,"
-             " h.example:8443, https://h.example/path]\n"
+             " h.example:8443, https://h.example/]\n"
              "paths:\n  /p:\n" +
              kOperation);
   probe::Plan p = probe::plan(r.resolution, "");
@@ -211,7 +211,7 @@ TEST_CASE("probe: plan marks URLs it cannot probe with a problem and no target")
   CHECK(probe::evaluate(p, {down()})[0].verdict == Verdict::Unavailable);
 }
 
-TEST_CASE("probe: evaluate a failover group: primary, failed-over, unavailable") {
+TEST_CASE("probe: evaluate a failover group: primary, degraded, failed-over, unavailable") {
   Resolved r(std::string(kHead) +
              "x-wso2-production-endpoints:\n"
              "  type: failover\n"
@@ -221,15 +221,18 @@ TEST_CASE("probe: evaluate a failover group: primary, failed-over, unavailable")
   probe::Plan p = probe::plan(r.resolution, "");
   REQUIRE(p.targets.size() == 3);
 
-  SUBCASE("the primary is up: it serves, whatever the others do") {
+  SUBCASE("the primary is up: it serves; a backup down is a loss of redundancy (degraded, exit 7)") {
     for (auto rest : {up(), down(Reason::Timeout)}) {
       auto o = probe::evaluate(p, {up(), rest, rest});
       REQUIRE(o.size() == 1);
-      CHECK(o[0].verdict == Verdict::Primary);
+      CHECK(o[0].verdict == (rest.available ? Verdict::Primary : Verdict::Degraded));
       REQUIRE(o[0].serving.has_value());
       CHECK(*o[0].serving == 0);
-      CHECK(probe::exit_code(o) == 0);
+      CHECK(probe::exit_code(o) == (rest.available ? 0 : 7));
     }
+    auto one_backup_down = probe::evaluate(p, {up(), up(), down(Reason::Refused)});
+    CHECK(one_backup_down[0].verdict == Verdict::Degraded);
+    CHECK(probe::exit_code(one_backup_down) == 7);
   }
   SUBCASE("the primary is down: the first available one serves, in list order") {
     auto o = probe::evaluate(p, {down(Reason::Refused), up(), up()});
@@ -322,9 +325,10 @@ TEST_CASE("probe: evaluate reads one shared result for every group naming a targ
   CHECK(probe::exit_code(o) == 7);
 
   o = probe::evaluate(p, {up(), down(Reason::Timeout), down(Reason::Tls), up()});
-  CHECK(o[0].verdict == Verdict::Primary);
+  CHECK(o[0].verdict == Verdict::Degraded);  // primary serves, its backup is down
+  CHECK(*o[0].serving == 0);
   CHECK(o[1].verdict == Verdict::Degraded);
-  CHECK(o[2].verdict == Verdict::Primary);
+  CHECK(o[2].verdict == Verdict::Degraded);
   CHECK(o[3].verdict == Verdict::Degraded);
   CHECK(*o[3].serving == 1);
   CHECK(probe::exit_code(o) == 7);

@@ -22,7 +22,7 @@ std::vector<std::string> urls_of(const endpoints::Group& g) {
 const endpoints::Group* find(const endpoints::Resolution& r, bool resource, const std::string& path,
                              Environment env) {
   for (const auto& g : r.groups)
-    if (g.resource == resource && g.path == path && g.environment == env) return &g;
+    if (g.resource() == resource && g.path == path && g.environment == env) return &g;
   return nullptr;
 }
 
