@@ -443,6 +443,7 @@ Resolution resolve(const doc::Document& d, const project::ApiYaml* meta) {
       api_prod_cluster = named_cluster(p.ref);
     } else if (check_paths(p, api_bp)) {
       api_prod_cluster = prod_i;
+      p.cluster = true;
     }
   }
   // 2. API-level sandbox list: checked against its own first path.
@@ -460,8 +461,10 @@ Resolution resolve(const doc::Document& d, const project::ApiYaml* meta) {
     if (sandbox_cluster_required(api_prod_present ? grp(prod_i) : nullptr, s)) {
       if (!s.ref.empty())
         api_sand_cluster = named_cluster(s.ref);
+      else if ((s.cluster = check_paths(s, selected)))
+        api_sand_cluster = sand_i;
       else
-        api_sand_cluster = check_paths(s, selected) ? sand_i : kNone;
+        api_sand_cluster = kNone;
     } else {
       s.uses_production_cluster = true;
     }
@@ -486,7 +489,7 @@ Resolution resolve(const doc::Document& d, const project::ApiYaml* meta) {
     if (!has_urls(&n)) continue;
     if (api_bp.empty() && api_prod_cluster == kNone) api_bp = first_path(n);
     if (check_paths(n, api_bp))
-      r.strict = true;
+      r.strict = n.cluster = true;
     else if (fixed_by_named && named_paths_differ)
       n.order_dependent = true;
   }
@@ -521,6 +524,7 @@ Resolution resolve(const doc::Document& d, const project::ApiYaml* meta) {
         if (cp != kNone && groups[cp].dropped()) g.drop = DropReason::NamedListDropped;
       } else if (check_paths(g, rbp)) {
         cp = rp;
+        g.cluster = true;
       } else {
         cp = api_prod_cluster;
         rbp = prev;
@@ -536,6 +540,7 @@ Resolution resolve(const doc::Document& d, const project::ApiYaml* meta) {
         // A sandbox reference is checked here like an inline list.
         if (check_paths(g, rbps)) {
           cs = rs;
+          g.cluster = true;
         } else {
           rbps = prev;
           g.fallback = cs != kNone ? Fallback::Api : Fallback::None;

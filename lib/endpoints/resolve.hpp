@@ -72,6 +72,10 @@ struct Group {
   // A sandbox list whose first host:port equals the production list's: the
   // adapter builds no cluster for it and sends sandbox traffic to production's.
   bool uses_production_cluster = false;
+  // The adapter builds an Envoy cluster from this list (a reference uses the
+  // named list's cluster, except a resource's sandbox reference, which the
+  // adapter builds again for that resource).
+  bool cluster = false;
 
   bool resource() const { return scope == Scope::Resource; }
   bool dropped() const { return drop != DropReason::None; }

@@ -789,3 +789,99 @@ TEST_CASE("endpoints: --format json has the shape of cli.md and needs no network
   CHECK(contains(human.r.out, "#/x-wso2-endpoints/sand"));
   CHECK(human.r.err.empty());
 }
+
+// ------------------------------------------------ lists the gateway drops
+
+TEST_CASE("probe: a failover list with mixed paths is dropped, not probed, and leaves production without a backend (exit 8)") {
+  // Both backends are up: a probe that ignored the gateway would say "primary".
+  Backend a(Backend::Kind::Http200), b(Backend::Kind::Http200);
+  TempDir t;
+  std::vector<GroupSpec> groups{{"", "production", "failover", {a.url() + "/v1", b.url() + "/v2"}}};
+  auto run = probe_definition(t, groups, {"--timeout", "500"});
+  CHECK(run.r.exit_code == 8);
+  const json& api = group(run.j, "");
+  CHECK(api["verdict"] == "unavailable");
+  CHECK(api["serving"].is_null());
+  REQUIRE(api["dropped"].is_object());
+  CHECK(api["dropped"]["fallback"].is_null());
+  CHECK(contains(api["dropped"]["reason"].get<std::string>(), "do not share one path"));
+  CHECK(endpoint(api, 0)["available"] == false);
+  CHECK(endpoint(api, 0)["reason"].is_null());
+  CHECK(contains(endpoint(api, 0)["error"].get<std::string>(), "not probed"));
+  CHECK(a.accepted() == 0);  // nothing was sent to a list the gateway drops
+  CHECK(b.accepted() == 0);
+
+  auto human = probe_definition(t, groups, {"--timeout", "500"}, false);
+  CHECK(human.r.exit_code == 8);
+  CHECK(contains(human.r.out, "unavailable"));
+  CHECK(contains(human.r.out, "dropped: (API) production"));
+  CHECK(contains(human.r.out, "have no backend"));
+}
+
+TEST_CASE("probe: a resource list dropped in strict mode shares the API-level group's verdict, and endpoints shows the fallback") {
+  Backend api_primary(Backend::Kind::Http200), resource(Backend::Kind::Http200), named(Backend::Kind::Http200);
+  std::string closed = "http://127.0.0.1:" + std::to_string(closed_port());
+  TempDir t;
+  // The API-level list has failed over; /orders' own list is up but on /v2,
+  // off the API path /v1 while the root x-wso2-endpoints list is built.
+  std::string y =
+      "openapi: 3.0.1\ninfo: {title: Strict, version: 1.0.0}\nx-wso2-basePath: /strict\n"
+      "x-wso2-production-endpoints:\n  type: failover\n  urls: ['" + closed + "/v1', '" + api_primary.url() + "/v1']\n"
+      "x-wso2-endpoints:\n  - shared:\n      urls: ['" + named.url() + "/v1']\n"
+      "paths:\n  /orders:\n    x-wso2-production-endpoints:\n      type: failover\n"
+      "      urls: ['" + resource.url() + "/v2', '" + resource.url() + "/v2/']\n"
+      "    get: {responses: {'200': {description: OK}}}\n";
+  write_file(t.path + "/strict.yaml", y);
+
+  auto run = run_portico({"probe", t.path + "/strict.yaml", "--timeout", "500"});
+  CHECK(run.r.exit_code == 7);  // the API-level group (which also serves /orders) has failed over
+  const json& orders = group(run.j, "/orders");
+  CHECK(orders["verdict"] == "dropped");
+  CHECK(orders["traffic_verdict"] == "failed-over");
+  CHECK(orders["dropped"]["fallback"] == "api");
+  CHECK(resource.accepted() == 0);
+  CHECK(group(run.j, "")["verdict"] == "failed-over");
+
+  auto junit = run_portico({"probe", t.path + "/strict.yaml", "--timeout", "500", "--format", "junit"}, false);
+  CHECK(contains(junit.r.out, "skipped=\"1\""));
+  CHECK(contains(junit.r.out, "<skipped message="));
+
+  auto ep = run_portico({"endpoints", t.path + "/strict.yaml"});
+  CHECK(ep.r.exit_code == 0);
+  CHECK(ep.j["strict"] == true);
+  const json& eo = group(ep.j, "/orders");
+  REQUIRE(eo["dropped"].is_object());
+  CHECK(eo["dropped"]["fallback"] == "api");
+  CHECK(contains(eo["dropped"]["reason"].get<std::string>(), "differs from the API path '/v1'"));
+  CHECK(group(ep.j, "")["dropped"].is_null());
+
+  auto human = run_portico({"endpoints", t.path + "/strict.yaml"}, false);
+  CHECK(contains(human.r.out, "DROPPED"));
+  CHECK(contains(human.r.out, "falls back to the API-level production list"));
+  CHECK(contains(human.r.out, "strict mode"));
+}
+
+TEST_CASE("probe: a failover group whose primary is up but a backup is down is degraded (exit 7)") {
+  Backend live(Backend::Kind::Http200);
+  std::string closed = "http://127.0.0.1:" + std::to_string(closed_port());
+  TempDir t;
+  std::vector<GroupSpec> groups{{"", "production", "failover", {live.url() + "/v1", closed + "/v1"}}};
+  auto run = probe_definition(t, groups, {"--timeout", "500"});
+  CHECK(run.r.exit_code == 7);
+  const json& api = group(run.j, "");
+  CHECK(api["verdict"] == "degraded");
+  CHECK(api["serving"] == 0);
+  auto human = probe_definition(t, groups, {"--timeout", "500"}, false);
+  CHECK(human.r.exit_code == 7);
+  CHECK(contains(human.r.out, "a backup is down"));
+}
+
+TEST_CASE("probe: --watch with a bad value is refused before anything is probed") {
+  Backend live(Backend::Kind::Http200);
+  TempDir t;
+  std::vector<GroupSpec> groups{{"", "production", "failover", {live.url() + "/v1"}}};
+  auto run = probe_definition(t, groups, {"--watch", "0"}, false);
+  CHECK(run.r.exit_code == 2);
+  CHECK(run.r.out.empty());
+  CHECK(live.accepted() == 0);
+}

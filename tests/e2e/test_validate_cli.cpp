@@ -13,6 +13,8 @@ using namespace portico::test;
 
 namespace {
 
+bool has(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+
 const std::string kBroken =
     std::string(kPetsBrokenFailoverHead) +
     "paths:\n  /pets:\n    get:\n      x-wso2-production-endpoints:\n        urls: [http://x.example.com/v1]\n"
@@ -146,4 +148,27 @@ TEST_CASE("cli: usage errors exit 2; help starts with examples and lists exit co
   CHECK(v.out.find("portico 0.1.0") != std::string::npos);
   auto version = run_portico({"version"});
   CHECK(version.out.find("yaml-cpp") != std::string::npos);
+}
+
+TEST_CASE("explain: prints a rule's RULES.md section, lists them all without one, and refuses an unknown one (exit 2)") {
+  auto one = run_portico({"explain", "failover-basepath-mismatch"});
+  CHECK(one.exit_code == 0);
+  CHECK(one.out.rfind("failover-basepath-mismatch (error)", 0) == 0);
+  CHECK(has(one.out, "Wrong:"));
+  CHECK(has(one.out, "Right:"));
+  CHECK(has(one.out, "Fix:"));
+  CHECK(has(one.out, "strict"));
+  auto rejected = run_portico({"explain", "url-invalid"});
+  CHECK(has(rejected.out, "the adapter refuses the deploy"));
+
+  auto all = run_portico({"explain"});
+  CHECK(all.exit_code == 0);
+  CHECK(has(all.out, "servers-path-mismatch"));
+  CHECK(has(all.out, "project-symlink"));
+
+  auto typo = run_portico({"explain", "failover-typecase"});
+  CHECK(typo.exit_code == 2);
+  CHECK(typo.out.empty());
+  CHECK(has(typo.err, "unknown rule 'failover-typecase'"));
+  CHECK(has(typo.err, "did you mean 'failover-type-case'"));
 }

@@ -8,6 +8,7 @@
 
 #include "doc/document.hpp"
 #include "rules/catalog.hpp"
+#include "rules/docs.hpp"
 #include "rules/validate.hpp"
 #include "util/file.hpp"
 
@@ -162,4 +163,23 @@ TEST_CASE("rules: a not-openapi file gets no further findings but duplicate keys
   CHECK(f[0].line == 2);  // the last 'swagger' is the one the gateway reads
   CHECK(f[0].hint.find("quote") != std::string::npos);
   CHECK(f[1].rule == "duplicate-key");
+}
+
+TEST_CASE("rules: RULES.md has one section per catalogue rule, in order, with its severity, examples and fix") {
+  auto docs = rules::rule_docs();
+  auto cat = rules::catalog();
+  REQUIRE(docs.size() == cat.size());
+  for (std::size_t i = 0; i < cat.size(); ++i) {
+    CAPTURE(cat[i].id);
+    CHECK(docs[i].id == cat[i].id);
+    CHECK(docs[i].severity == to_string(cat[i].severity));
+    std::string body(docs[i].body);
+    for (const char* part : {"Why it matters:", "\nWrong:\n", "\nRight:\n", "\nFix:"}) {
+      CAPTURE(part);
+      CHECK(body.find(part) != std::string::npos);
+    }
+    CHECK(body.find("```") != std::string::npos);
+  }
+  CHECK(rules::rule_doc("failover-type-case").has_value());
+  CHECK_FALSE(rules::rule_doc("no-such-rule").has_value());
 }
