@@ -265,7 +265,7 @@ std::string_view exit_code_table() {
          "  4  the adapter refused (409 conflict, 500 rejected project, 404 on undeploy)\n"
          "  5  authentication: no credentials, 401/403, expired token\n"
          "  6  network or TLS: cannot resolve, connect or verify the server; timeout\n"
-         "  7  probe: a group has failed over, or a load-balanced group lost a member\n"
+         "  7  probe: a group has failed over or lost a backup, or a load-balanced group lost a member\n"
          "  8  probe: a group has no available endpoint\n";
 }
 

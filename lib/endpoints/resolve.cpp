@@ -169,7 +169,7 @@ std::string Group::fallback_message() const {
   if (!dropped()) return "";
   std::string env(to_string(environment));
   if (scope == Scope::Named) return "references to it lead to a cluster that does not exist (500)";
-  if (fallback == Fallback::Api) return "falls back to the API-level " + env + " list";
+  if (fallback == Fallback::Api) return "its traffic goes to the API-level " + env + " list instead";
   if (drop == DropReason::NamedListDropped) return env + " calls get 500: the route names a cluster that does not exist";
   if (scope == Scope::Api) return env + " calls to every resource without a list of its own have no backend";
   return env + " calls have no backend";

@@ -39,10 +39,18 @@ void check_routing(const Context& c) {
             : "give this list the API path '" + g.expected_path +
                   "': once a root x-wso2-endpoints list is built, every list must share it";
     const doc::Document* in = g.document != &c.doc ? g.document : nullptr;
+    std::string what =
+        g.drop == endpoints::DropReason::MixedPaths
+            ? "URL " + std::to_string(g.drop_at + 1) + " has the path '" + g.found_path + "' but the list starts with '" +
+                  g.expected_path + "': the adapter drops " + describe(g)
+            : describe(g) + " has the path '" + g.found_path + "', not the API path '" + g.expected_path + "'" +
+                  (g.scope == endpoints::Scope::Named
+                       ? ""
+                       : ", which every list must share once a root x-wso2-endpoints list is built (strict mode)") +
+                  ": the adapter drops it";
+    std::string order = g.order_dependent ? " (which list fixes the API path depends on the adapter's map order)" : "";
     c.emit(servers ? "servers-path-mismatch" : "failover-basepath-mismatch", at.node, at.pointer,
-           describe(g) + ": URL " + std::to_string(g.drop_at + 1) + " " + at.url + ": " + g.drop_message() + "; " +
-               g.fallback_message(),
-           hint, in);
+           what + order + ", yet answers 200 to the deploy; " + g.fallback_message(), hint, in);
   }
 
   // A path item whose own production extension overrides its own servers.

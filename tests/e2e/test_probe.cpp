@@ -857,7 +857,7 @@ TEST_CASE("probe: a resource list dropped in strict mode shares the API-level gr
 
   auto human = run_portico({"endpoints", t.path + "/strict.yaml"}, false);
   CHECK(contains(human.r.out, "DROPPED"));
-  CHECK(contains(human.r.out, "falls back to the API-level production list"));
+  CHECK(contains(human.r.out, "its traffic goes to the API-level production list instead"));
   CHECK(contains(human.r.out, "strict mode"));
 }
 
