@@ -34,8 +34,11 @@ YAML::Node load_yaml(const fs::path& p) {
 
 void save_yaml(const fs::path& p, const YAML::Node& n, fs::perms mode) {
   std::error_code ec;
+  bool existed = fs::exists(p.parent_path(), ec);
   fs::create_directories(p.parent_path(), ec);
   if (ec) throw Error(ExitCode::Input, "cannot create " + p.parent_path().string() + ": " + ec.message());
+  // A configuration directory portico creates is private, whatever the umask.
+  if (!existed) fs::permissions(p.parent_path(), fs::perms::owner_all, fs::perm_options::replace, ec);
   YAML::Emitter out;
   out << n;
   file::write_atomic(p, std::string(out.c_str()) + "\n", mode);

@@ -1,7 +1,12 @@
 #include "gateway/store.hpp"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -49,11 +54,45 @@ Deployment from_json(const nlohmann::json& j) {
 
 }  // namespace
 
-Store::Store(fs::path dir) : apis_(dir / "apis") {
+namespace {
+
+// An exclusive, non-blocking lock on <dir>/gateway.lock holding our pid; the
+// kernel drops it when the process ends, however it ends.
+int lock_directory(const fs::path& dir) {
+  fs::path lock = dir / "gateway.lock";
+  int fd = ::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) throw Error(ExitCode::Input, "cannot open " + lock.string() + ": " + std::strerror(errno));
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    char buf[32] = {};
+    ssize_t n = ::pread(fd, buf, sizeof buf - 1, 0);
+    ::close(fd);
+    std::string pid = n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : "";
+    while (!pid.empty() && (pid.back() == '\n' || pid.back() == ' ')) pid.pop_back();
+    throw Error(ExitCode::Input,
+                "the data directory " + dir.string() + " is in use by another portico gateway" +
+                    (pid.empty() ? "" : " (pid " + pid + ")"),
+                "stop that gateway, or give this one its own --data-dir");
+  }
+  std::string pid = std::to_string(::getpid()) + "\n";
+  if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, pid.data(), pid.size(), 0) < 0) {
+    // The lock holds without the pid; only the message would lack it.
+  }
+  return fd;
+}
+
+}  // namespace
+
+Store::Store(fs::path dir) : dir_(dir), apis_(dir / "apis") {
   std::error_code ec;
+  bool existed = fs::exists(dir, ec);
   fs::create_directories(apis_, ec);
   if (ec) throw Error(ExitCode::Input, "cannot create " + apis_.string() + ": " + ec.message());
-  std::set<std::string> referenced;
+  // Ours: private whatever the umask (a directory the user had keeps its mode).
+  if (!existed) fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace, ec);
+  fs::permissions(apis_, fs::perms::owner_all, fs::perm_options::replace, ec);
+  lock_fd_ = lock_directory(dir);
+  std::set<std::string> referenced, quarantined_ids;
+  std::vector<fs::path> bad;
   for (const auto& e : fs::directory_iterator(apis_, ec)) {
     if (e.path().extension() != ".json" || e.path().filename().string()[0] == '.') continue;
     try {
@@ -62,17 +101,35 @@ Store::Store(fs::path dir) : apis_(dir / "apis") {
       referenced.insert(d.archive);
       items_.push_back(std::move(d));
     } catch (const std::exception& ex) {
-      std::cerr << "portico gateway: ignoring " << e.path().string() << ": " << ex.what() << "\n";
+      std::cerr << "portico gateway: cannot understand " << e.path().string() << " (" << ex.what()
+                << "): moved to " << (dir_ / "quarantine").string() << " with its archives; the other APIs are served\n";
+      bad.push_back(e.path());
+      quarantined_ids.insert(e.path().stem().string());
     }
   }
   if (ec) throw Error(ExitCode::Input, "cannot read " + apis_.string() + ": " + ec.message());
-  // Leftovers of an interrupted write.
+  // Never delete what cannot be understood: keep it aside.
+  if (!bad.empty()) {
+    fs::path q = dir_ / "quarantine" / std::to_string(std::chrono::system_clock::to_time_t(std::chrono::system_clock::now()));
+    fs::create_directories(q, ec);
+    for (const auto& e : fs::directory_iterator(apis_, ec)) {
+      std::string n = e.path().filename().string();
+      std::string id = n.substr(0, n.find_first_of("-."));
+      if (quarantined_ids.count(id) && !referenced.count(n)) fs::rename(e.path(), q / n, ec);
+    }
+  }
+  // Leftovers of an interrupted write: temporary files, and archives whose
+  // metadata was never written or was replaced.
   for (const auto& e : fs::directory_iterator(apis_, ec)) {
     std::string n = e.path().filename().string();
     bool tmp = n[0] == '.';
     bool orphan = e.path().extension() == ".zip" && !referenced.count(n);
     if (tmp || orphan) fs::remove(e.path(), ec);
   }
+}
+
+Store::~Store() {
+  if (lock_fd_ >= 0) ::close(lock_fd_);
 }
 
 std::vector<Deployment> Store::list() const {

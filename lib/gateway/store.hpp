@@ -25,9 +25,15 @@ struct Deployment {
 
 class Store {
  public:
-  // Loads what is there (throws Error(Input) when the directory cannot be
-  // created or read).
+  // Locks the directory (one gateway per data directory) and loads what is
+  // there. Throws Error(Input) when the directory cannot be created or read,
+  // or another process holds it. A metadata file that cannot be understood
+  // is never deleted: it and its archives move to <dir>/quarantine/, with a
+  // line on stderr, and the other APIs are served.
   explicit Store(std::filesystem::path dir);
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
 
   std::vector<Deployment> list() const;
   std::optional<Deployment> find(const std::string& name, const std::string& version) const;
@@ -38,7 +44,8 @@ class Store {
   void remove(const std::string& name, const std::string& version);
 
  private:
-  std::filesystem::path apis_;
+  std::filesystem::path dir_, apis_;
+  int lock_fd_ = -1;
   mutable std::mutex mu_;
   std::vector<Deployment> items_;
 };

@@ -19,7 +19,8 @@ std::string errno_text(int err) { return std::strerror(err); }
 }  // namespace
 
 std::string read(const fs::path& path, std::size_t max_bytes) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused below.
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
   if (fd < 0) {
     int err = errno;
     if (err == ENOENT)
@@ -32,6 +33,18 @@ std::string read(const fs::path& path, std::size_t max_bytes) {
     ::close(fd);
     throw Error(ExitCode::Input, "cannot read " + path.string() + ": it is a directory");
   }
+  if (!S_ISREG(st.st_mode)) {
+    // A FIFO would hang, a device (/dev/zero) never ends: only regular files.
+    ::close(fd);
+    std::string what = S_ISFIFO(st.st_mode)   ? "a named pipe (FIFO)"
+                       : S_ISSOCK(st.st_mode) ? "a socket"
+                       : S_ISCHR(st.st_mode)  ? "a character device"
+                       : S_ISBLK(st.st_mode)  ? "a block device"
+                                              : "not a regular file";
+    throw Error(ExitCode::Input, "cannot read " + path.string() + ": it is " + what + ", not a regular file",
+                "save the input to a file first");
+  }
+  ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
   if (static_cast<std::size_t>(st.st_size) > max_bytes) {
     ::close(fd);
     throw Error(ExitCode::Input, "cannot read " + path.string() + ": larger than " +

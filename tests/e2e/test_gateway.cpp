@@ -1165,3 +1165,18 @@ TEST_CASE("gateway: the access log has a line per request and never shows passwo
   CHECK_FALSE(contains(log, parts[2]));  // not even the signature alone
   CHECK_FALSE(contains(log, parts[1]));
 }
+
+TEST_CASE("gateway: a second gateway on the first one's data directory is exit 3 naming the holder, and the first keeps serving") {
+  Gateway g;
+  ChildProcess second({portico_binary(), "gateway", "--listen", "127.0.0.1:0", "--data-dir", g.data_dir},
+                      {});
+  auto status = second.wait_exit(20s);
+  if (!status) second.terminate(SIGKILL, 2s);
+  REQUIRE_MESSAGE(status.has_value(), "the second gateway kept running; stdout: " << second.stdout_text());
+  second.wait_drained(2s);
+  CHECK(*status == 3);
+  CHECK_MESSAGE(contains(second.stderr_text(), "is in use by another portico gateway (pid "), second.stderr_text());
+  CHECK_FALSE(contains(second.stdout_text(), "listening"));
+  CHECK_STATUS(g.list(), 200);
+  CHECK(g.stop() == 0);
+}

@@ -89,3 +89,16 @@ TEST_CASE("config: the directory comes from the flag, then PORTICO_CONFIG_DIR, t
       ::unsetenv(s.name.c_str());
   }
 }
+
+TEST_CASE("config: a configuration directory portico creates is 0700 even under umask 000") {
+  test::TempDir t;
+  mode_t old = ::umask(0);
+  {
+    config::Store s(t.path + "/new/portico");
+    s.put_environment("prod", {"https://gw/api/mgw/adapter/0.1", "", false});
+  }
+  ::umask(old);
+  struct stat st {};
+  REQUIRE(::stat((t.path + "/new/portico").c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0700);
+}

@@ -10,6 +10,10 @@
 #include "process.hpp"
 #include "util/base64.hpp"
 #include "util/file.hpp"
+#include "util/error.hpp"
+#include <unistd.h>
+#include <sys/stat.h>
+#include <filesystem>
 
 using namespace portico;
 using nlohmann::json;
@@ -210,4 +214,82 @@ TEST_CASE("gateway acceptance: entries are classified by substring, the last mat
                                             {"Definitions/swagger.yaml", {}, definition("P", "1")}}));
   REQUIRE(ok.api);  // no root folder is fine
   CHECK(ok.api->basepath == "/p/1");
+}
+
+TEST_CASE("gateway store: a second store on the same data directory is refused, naming the holder") {
+  test::TempDir dir;
+  gateway::Store first(dir.path);
+  try {
+    gateway::Store second(dir.path);
+    FAIL("a second store on the same directory was allowed");
+  } catch (const Error& e) {
+    CHECK(e.code() == ExitCode::Input);
+    CHECK(std::string(e.what()).find("in use by another portico gateway (pid " + std::to_string(::getpid()) + ")") !=
+          std::string::npos);
+  }
+}
+
+TEST_CASE("gateway store: metadata it cannot understand is quarantined with its archive, never deleted") {
+  for (std::string bad : {std::string("{\"name\": \"Pe"), std::string(""), std::string("\x01\x02garbage\xff"),
+                          std::string("{\"kind\": \"something else\", \"items\": [1, 2]}")}) {
+    CAPTURE(bad);
+    test::TempDir dir;
+    auto key = crypto::generate_rsa(2048);
+    {
+      gateway::Store store(dir.path);
+      gateway::Service s(gateway::ServiceConfig{}, store, key.get(), [] { return 1LL; });
+      for (auto [name, bp] : {std::pair{"Pets", "/pets"}, std::pair{"Shop", "/shop"}}) {
+        gateway::Request r;
+        r.method = "POST";
+        r.path = "/apis";
+        r.authorization = "Basic " + base64::encode("admin:admin");
+        r.multipart = r.has_file = true;
+        std::string zip = project(name, "1.0.0", bp);
+        r.file = zip;
+        REQUIRE(s.handle(r).status == 200);
+      }
+    }
+    // Corrupt the metadata of one API.
+    std::filesystem::path victim, victim_zip;
+    for (const auto& e : std::filesystem::directory_iterator(dir.path + "/apis"))
+      if (e.path().extension() == ".json" && file::read(e.path()).find("\"Pets\"") != std::string::npos) {
+        victim = e.path();
+        auto meta = nlohmann::json::parse(file::read(e.path()));
+        victim_zip = e.path().parent_path() / meta["archive"].get<std::string>();
+      }
+    REQUIRE(!victim.empty());
+    std::string zip_bytes = file::read(victim_zip);
+    file::write_atomic(victim, bad);
+
+    gateway::Store again(dir.path);
+    auto all = again.list();
+    REQUIRE(all.size() == 1);
+    CHECK(all[0].name == "Shop");
+    CHECK_FALSE(std::filesystem::exists(victim));
+    CHECK_FALSE(std::filesystem::exists(victim_zip));
+    // Both files kept aside, byte for byte.
+    std::size_t kept = 0;
+    for (const auto& e : std::filesystem::recursive_directory_iterator(dir.path + "/quarantine")) {
+      if (e.path().filename() == victim_zip.filename()) {
+        CHECK(file::read(e.path()) == zip_bytes);
+        ++kept;
+      }
+      if (e.path().filename() == victim.filename()) {
+        CHECK(file::read(e.path()) == bad);
+        ++kept;
+      }
+    }
+    CHECK(kept == 2);
+  }
+}
+
+TEST_CASE("gateway store: a data directory it creates is 0700 even under umask 000") {
+  test::TempDir dir;
+  mode_t old = ::umask(0);
+  { gateway::Store store(dir.path + "/data"); }
+  ::umask(old);
+  CHECK((std::filesystem::status(dir.path + "/data").permissions() & std::filesystem::perms::all) ==
+        std::filesystem::perms::owner_all);
+  CHECK((std::filesystem::status(dir.path + "/data/apis").permissions() & std::filesystem::perms::all) ==
+        std::filesystem::perms::owner_all);
 }
