@@ -6,6 +6,7 @@
 #include "endpoints/resolve.hpp"
 #include "gateway/acceptance.hpp"
 #include "project/generate.hpp"
+#include "project/layout.hpp"
 #include "rules/validate.hpp"
 #include "util/error.hpp"
 #include "util/file.hpp"
@@ -106,6 +107,28 @@ Prepared prepare(const std::string& path, bool skip_validation) {
     p.kind = Prepared::Kind::Archive;
     p.zip = path;
     std::string bytes = file::read(path, 256u << 20);
+    // The project rules on the entry list, as for a directory: the adapter
+    // would take a stray `api.yaml.bak` for the api.yaml without a word.
+    std::vector<std::string> names;
+    try {
+      for (const auto& e : archive::read_zip(bytes, {}, [](std::string_view) { return false; }))
+        if (!e.directory) names.push_back(e.name);
+    } catch (const Error&) {
+      // not a readable zip: accept_project says why
+    }
+    project::ArchiveLayout al = project::archive_layout(names);
+    std::string prefix = path + "!/" + (al.root.empty() ? "" : al.root + "/");
+    std::vector<Finding> stray = rules::stray_file_findings(al.rules.stray, prefix, path + "!/" + al.root);
+    if (!stray.empty()) {
+      if (skip_validation)
+        throw Error(ExitCode::Input, "stray file " + stray.front().file + ": " + al.rules.stray.front().reason,
+                    "rebuild the archive without it ('portico deploy' without --skip-validation lists every "
+                    "stray entry)");
+      p.findings = std::move(stray);
+      p.blocked = true;
+      p.files = 1;
+      return p;
+    }
     gateway::Verdict v = gateway::accept_project(bytes);
     if (!v.api) {
       if (!skip_validation) {

@@ -102,14 +102,22 @@ std::vector<Finding> check_project(const project::Layout& layout, const std::str
     file_finding(out, "project-definition-missing", dir_display,
                  "the project has no Definitions/swagger.yaml or Definitions/swagger.json: the adapter rejects it",
                  "put the OpenAPI definition at Definitions/swagger.yaml");
-  for (const auto& s : layout.stray)
-    file_finding(out, "project-stray-file", s.path == "." ? dir_display : prefix + s.path,
-                 "stray file: " + s.reason,
-                 s.path == "." ? "rename the directory" : "remove or rename it, or move it out of the project");
+  auto stray = stray_file_findings(layout.stray, prefix, dir_display);
+  out.insert(out.end(), stray.begin(), stray.end());
   if (meta) {
     auto more = check_api_yaml(*meta, definition);
     out.insert(out.end(), more.begin(), more.end());
   }
+  return out;
+}
+
+std::vector<Finding> stray_file_findings(const std::vector<project::StrayFile>& stray, const std::string& prefix,
+                                         const std::string& root_display) {
+  std::vector<Finding> out;
+  for (const auto& s : stray)
+    file_finding(out, "project-stray-file", s.path == "." ? root_display : prefix + s.path,
+                 "stray file: " + s.reason,
+                 s.path == "." ? "rename the folder" : "remove or rename it, or move it out of the project");
   return out;
 }
 

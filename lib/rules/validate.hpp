@@ -23,6 +23,11 @@ std::vector<Finding> check_definition(const doc::Document& definition,
 std::vector<Finding> check_project(const project::Layout& layout, const std::string& prefix,
                                    const project::ApiYaml* meta, const doc::Document* definition);
 
+// project-stray-file findings, for a directory or a prebuilt archive:
+// `prefix` goes before each entry's path, `root_display` names the folder.
+std::vector<Finding> stray_file_findings(const std::vector<project::StrayFile>& stray, const std::string& prefix,
+                                         const std::string& root_display);
+
 // The api.yaml checks alone (project-api-yaml-invalid, project-name-mismatch,
 // URL rules on endpointConfig), for projects that are not directories.
 std::vector<Finding> check_api_yaml(const project::ApiYaml& meta, const doc::Document* definition);
