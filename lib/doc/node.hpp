@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 namespace portico::doc {
@@ -86,4 +87,7 @@ namespace portico::doc {
 // The pointer of `target` within `root`, found by a depth-first search
 // (for the few findings whose node was found without a walk); "" if absent.
 std::string pointer_of(const Node* root, const Node* target);
+// The pointers of many nodes with one walk (linear, where pointer_of per node
+// would be quadratic): each target maps to its pointer, "" when absent.
+std::unordered_map<const Node*, std::string> pointers_of(const Node* root, const std::vector<const Node*>& targets);
 }  // namespace portico::doc
