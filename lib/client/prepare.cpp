@@ -31,12 +31,23 @@ void block_on_errors(Prepared& p) {
                           [](const Finding& f) { return f.severity == Severity::Error; });
 }
 
-Identity identity_of_definition(const doc::Document& d) {
-  project::Generated g = project::generate_project(d);
+Identity identity_of_generated(const doc::Document& d, const project::Generated& g) {
   auto api_doc = std::make_shared<doc::Document>(doc::parse("api.yaml", g.files.front().content));
   project::ApiYaml meta = project::read_api_yaml(api_doc);
   auto r = endpoints::resolve(d, &meta);
   return {r.name.value, r.version.value, r.basepath.value};
+}
+
+Identity identity_of_definition(const doc::Document& d) { return identity_of_generated(d, project::generate_project(d)); }
+
+std::uintmax_t size_of(const fs::path& p) {
+  std::error_code ec;
+  auto n = fs::file_size(p, ec);
+  return ec ? 0 : n;
+}
+
+void report(const Progress& progress, const std::string& step, std::uintmax_t bytes) {
+  if (progress) progress(step, bytes);
 }
 
 Identity identity_of_project(const rules::LoadedProject& lp) {
@@ -78,7 +89,7 @@ Identity identify(const std::string& path) {
   return identity_of_definition(*d);
 }
 
-Prepared prepare(const std::string& path, bool skip_validation) {
+Prepared prepare(const std::string& path, bool skip_validation, const Progress& progress) {
   Prepared p;
   std::error_code ec;
   auto st = fs::status(path, ec);
@@ -86,9 +97,15 @@ Prepared prepare(const std::string& path, bool skip_validation) {
 
   if (fs::is_directory(st)) {
     p.kind = Prepared::Kind::Directory;
+    std::uintmax_t definition_bytes = std::max(size_of(fs::path(path) / "Definitions/swagger.yaml"),
+                                               size_of(fs::path(path) / "Definitions/swagger.json"));
+    report(progress, (skip_validation ? "reading " : "validating ") + path, definition_bytes);
+    // One parse: validation, identity and archive all use this tree.
     rules::LoadedProject lp = rules::load_project(path);
     if (!skip_validation) {
-      rules::Result r = rules::validate({path});
+      rules::Result r;
+      rules::check_loaded_project(lp, r);
+      std::stable_sort(r.findings.begin(), r.findings.end(), finding_less);
       p.findings = std::move(r.findings);
       p.documents = std::move(r.documents);
       p.files = r.files;
@@ -97,6 +114,7 @@ Prepared prepare(const std::string& path, bool skip_validation) {
     }
     require_complete(lp, path);
     set_identity(p, identity_of_project(lp));
+    report(progress, "archiving " + path, definition_bytes);
     p.temp = std::make_unique<TempFile>(".zip");
     p.zip = p.temp->path();
     p.package = project::package_directory(lp.layout, project::root_folder(p.name, p.version), p.zip);
@@ -106,6 +124,7 @@ Prepared prepare(const std::string& path, bool skip_validation) {
   if (path.ends_with(".zip")) {
     p.kind = Prepared::Kind::Archive;
     p.zip = path;
+    report(progress, "checking " + path, size_of(path));
     std::string bytes = file::read(path, 256u << 20);
     // The project rules on the entry list, as for a directory: the adapter
     // would take a stray `api.yaml.bak` for the api.yaml without a word.
@@ -155,6 +174,9 @@ Prepared prepare(const std::string& path, bool skip_validation) {
 
   // A single definition: the project `portico init` would write, in memory.
   p.kind = Prepared::Kind::Definition;
+  std::uintmax_t bytes = size_of(path);
+  report(progress, (skip_validation ? "reading " : "validating ") + path, bytes);
+  // One parse: validation, the derived api.yaml and the archive all use this tree.
   auto d = rules::load_document(path);
   p.documents.push_back(d);
   p.files = 1;
@@ -165,8 +187,9 @@ Prepared prepare(const std::string& path, bool skip_validation) {
   }
   if (!d->root || !d->root->is_map())
     throw Error(ExitCode::Input, path + " is not an OpenAPI definition");
-  set_identity(p, identity_of_definition(*d));
   project::Generated g = project::generate_project(*d);
+  set_identity(p, identity_of_generated(*d, g));
+  report(progress, "archiving " + path, bytes);
   p.temp = std::make_unique<TempFile>(".zip");
   p.zip = p.temp->path();
   p.package = project::package_generated(g, project::root_folder(p.name, p.version), p.zip);

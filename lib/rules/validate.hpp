@@ -60,6 +60,10 @@ LoadedProject load_project(const std::string& display, const doc::Limits& limits
 // Reads and parses one file (throws Error(Input) when unreadable).
 std::shared_ptr<doc::Document> load_document(const std::string& display, const doc::Limits& limits = {});
 
+// validate()'s checks of one project already loaded (deploy reuses its
+// parse): appends the findings (unsorted), documents and file count to r.
+void check_loaded_project(const LoadedProject& p, Result& r);
+
 // Each path is a project directory or a definition file. Throws
 // Error(Input) for a path that does not exist, cannot be read, or is a
 // directory that is not a project.
