@@ -95,7 +95,7 @@ void TreeBuilder::end_container() {
   stack_.pop_back();
   std::uint64_t w = 1;
   for (const Node* k : n->kids) w += k->weight;
-  n->weight = w;
+  n->weight = static_cast<std::uint32_t>(std::min<std::uint64_t>(w, UINT32_MAX));
   if (n->is_map()) apply_merge_keys(n);
 }
 

@@ -261,3 +261,7 @@ TEST_CASE("doc: pointers_of finds many nodes' pointers in one walk") {
   CHECK(p[&other].empty());
   CHECK(p[d.root].empty());
 }
+
+// Issue 10 item 14: a 37 MB definition has about four million nodes; at 80
+// bytes each the tree alone took 320 MB. Packed, a node is 72 bytes.
+TEST_CASE("doc: a node takes at most 72 bytes") { CHECK(sizeof(doc::Node) <= 72); }
