@@ -26,6 +26,9 @@ std::string human_size(std::uintmax_t n) {
   return buf;
 }
 
+// Inputs from this size on get a progress line before each slow step.
+constexpr std::uintmax_t kProgressBytes = 1u << 20;
+
 const client::ApiInfo* find_api(const std::vector<client::ApiInfo>& apis, const client::Prepared& p) {
   for (const auto& a : apis)
     if (a.name == p.name && a.version == p.version) return &a;
@@ -39,7 +42,14 @@ int run_deploy(const Invocation& inv) {
   bool json = inv.get("format", "human") == "json";
   bool override = inv.flag("override");
 
-  client::Prepared p = client::prepare(path, inv.flag("skip-validation"));
+  // On a terminal, say what a large input is waiting for (a 37 MB definition
+  // takes seconds to parse); never in scripts, where stderr is not a terminal.
+  client::Progress progress;
+  if (!inv.quiet && is_terminal(stderr))
+    progress = [](const std::string& step, std::uintmax_t bytes) {
+      if (bytes >= kProgressBytes) std::cerr << "portico: " << step << " (" << human_size(bytes) << ")...\n" << std::flush;
+    };
+  client::Prepared p = client::prepare(path, inv.flag("skip-validation"), progress);
   if (!p.findings.empty()) {
     rules::Result r;
     r.findings = p.findings;

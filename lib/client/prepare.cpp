@@ -6,6 +6,7 @@
 #include "endpoints/resolve.hpp"
 #include "gateway/acceptance.hpp"
 #include "project/generate.hpp"
+#include "project/layout.hpp"
 #include "rules/validate.hpp"
 #include "util/error.hpp"
 #include "util/file.hpp"
@@ -30,12 +31,23 @@ void block_on_errors(Prepared& p) {
                           [](const Finding& f) { return f.severity == Severity::Error; });
 }
 
-Identity identity_of_definition(const doc::Document& d) {
-  project::Generated g = project::generate_project(d);
+Identity identity_of_generated(const doc::Document& d, const project::Generated& g) {
   auto api_doc = std::make_shared<doc::Document>(doc::parse("api.yaml", g.files.front().content));
   project::ApiYaml meta = project::read_api_yaml(api_doc);
   auto r = endpoints::resolve(d, &meta);
   return {r.name.value, r.version.value, r.basepath.value};
+}
+
+Identity identity_of_definition(const doc::Document& d) { return identity_of_generated(d, project::generate_project(d)); }
+
+std::uintmax_t size_of(const fs::path& p) {
+  std::error_code ec;
+  auto n = fs::file_size(p, ec);
+  return ec ? 0 : n;
+}
+
+void report(const Progress& progress, const std::string& step, std::uintmax_t bytes) {
+  if (progress) progress(step, bytes);
 }
 
 Identity identity_of_project(const project::LoadedProject& lp) {
@@ -77,7 +89,7 @@ Identity identify(const std::string& path) {
   return identity_of_definition(*d);
 }
 
-Prepared prepare(const std::string& path, bool skip_validation) {
+Prepared prepare(const std::string& path, bool skip_validation, const Progress& progress) {
   Prepared p;
   std::error_code ec;
   auto st = fs::status(path, ec);
@@ -85,9 +97,15 @@ Prepared prepare(const std::string& path, bool skip_validation) {
 
   if (fs::is_directory(st)) {
     p.kind = Prepared::Kind::Directory;
+    std::uintmax_t definition_bytes = std::max(size_of(fs::path(path) / "Definitions/swagger.yaml"),
+                                               size_of(fs::path(path) / "Definitions/swagger.json"));
+    report(progress, (skip_validation ? "reading " : "validating ") + path, definition_bytes);
+    // One parse: validation, identity and archive all use this tree.
     project::LoadedProject lp = project::load_project(path);
     if (!skip_validation) {
-      rules::Result r = rules::validate({path});
+      rules::Result r;
+      rules::check_loaded_project(lp, r);
+      std::stable_sort(r.findings.begin(), r.findings.end(), finding_less);
       p.findings = std::move(r.findings);
       p.documents = std::move(r.documents);
       p.files = r.files;
@@ -96,6 +114,7 @@ Prepared prepare(const std::string& path, bool skip_validation) {
     }
     require_complete(lp, path);
     set_identity(p, identity_of_project(lp));
+    report(progress, "archiving " + path, definition_bytes);
     p.temp = std::make_unique<TempFile>(".zip");
     p.zip = p.temp->path();
     p.package = project::package_directory(lp.layout, project::root_folder(p.name, p.version), p.zip);
@@ -105,7 +124,30 @@ Prepared prepare(const std::string& path, bool skip_validation) {
   if (path.ends_with(".zip")) {
     p.kind = Prepared::Kind::Archive;
     p.zip = path;
+    report(progress, "checking " + path, size_of(path));
     std::string bytes = file::read(path, 256u << 20);
+    // The project rules on the entry list, as for a directory: the adapter
+    // would take a stray `api.yaml.bak` for the api.yaml without a word.
+    std::vector<std::string> names;
+    try {
+      for (const auto& e : archive::read_zip(bytes, {}, [](std::string_view) { return false; }))
+        if (!e.directory) names.push_back(e.name);
+    } catch (const Error&) {
+      // not a readable zip: accept_project says why
+    }
+    project::ArchiveLayout al = project::archive_layout(names);
+    std::string prefix = path + "!/" + (al.root.empty() ? "" : al.root + "/");
+    std::vector<Finding> stray = rules::stray_file_findings(al.rules.stray, prefix, path + "!/" + al.root);
+    if (!stray.empty()) {
+      if (skip_validation)
+        throw Error(ExitCode::Input, "stray file " + stray.front().file + ": " + al.rules.stray.front().reason,
+                    "rebuild the archive without it ('portico deploy' without --skip-validation lists every "
+                    "stray entry)");
+      p.findings = std::move(stray);
+      p.blocked = true;
+      p.files = 1;
+      return p;
+    }
     gateway::Verdict v = gateway::accept_project(bytes);
     if (!v.api) {
       if (!skip_validation) {
@@ -132,6 +174,9 @@ Prepared prepare(const std::string& path, bool skip_validation) {
 
   // A single definition: the project `portico init` would write, in memory.
   p.kind = Prepared::Kind::Definition;
+  std::uintmax_t bytes = size_of(path);
+  report(progress, (skip_validation ? "reading " : "validating ") + path, bytes);
+  // One parse: validation, the derived api.yaml and the archive all use this tree.
   auto d = project::load_document(path);
   p.documents.push_back(d);
   p.files = 1;
@@ -142,8 +187,9 @@ Prepared prepare(const std::string& path, bool skip_validation) {
   }
   if (!d->root || !d->root->is_map())
     throw Error(ExitCode::Input, path + " is not an OpenAPI definition");
-  set_identity(p, identity_of_definition(*d));
   project::Generated g = project::generate_project(*d);
+  set_identity(p, identity_of_generated(*d, g));
+  report(progress, "archiving " + path, bytes);
   p.temp = std::make_unique<TempFile>(".zip");
   p.zip = p.temp->path();
   p.package = project::package_generated(g, project::root_folder(p.name, p.version), p.zip);

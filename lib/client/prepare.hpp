@@ -4,7 +4,9 @@
 // the archive in a temporary file.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -30,8 +32,14 @@ struct Prepared {
 
 std::string_view to_string(Prepared::Kind k);
 
+// Called before each step that may be slow on a large input ("validating
+// PATH", "archiving PATH"), with the size of the definition it reads, so that
+// the command line can say what it is doing.
+using Progress = std::function<void(const std::string& step, std::uintmax_t bytes)>;
+
 // Throws Error(Input) for unreadable paths, symlinks and stray files.
-Prepared prepare(const std::string& path, bool skip_validation);
+// Parses each file once: validation, identity and archive share the tree.
+Prepared prepare(const std::string& path, bool skip_validation, const Progress& progress = {});
 
 struct Identity {
   std::string name, version, basepath;

@@ -46,4 +46,8 @@ Format sniff_format(std::string_view source);
 // problems become findings and `root` stays null on a syntax error.
 Document parse(std::string file, std::string source, const Limits& limits = {});
 
+// Bytes given to parse() so far in this process (all threads): what tests
+// use to check that a command parses each input once.
+std::uint64_t bytes_parsed();
+
 }  // namespace portico::doc

@@ -1,5 +1,7 @@
 #include "doc/node.hpp"
 
+#include <unordered_map>
+
 #include <cstdlib>
 
 #include "util/text.hpp"
@@ -117,5 +119,47 @@ std::string pointer_of(const Node* root, const Node* target) {
   Pointer p;
   if (root && target && search(root, target, p)) return p.str();
   return "";
+}
+
+namespace {
+struct ManySearch {
+  std::unordered_map<const Node*, std::string>& out;
+  std::size_t wanted;
+  Pointer p;
+  void found(const Node* n) {
+    auto it = out.find(n);
+    if (it != out.end() && it->second.empty() && !p.str().empty()) {
+      it->second = p.str();
+      --wanted;
+    }
+  }
+  void walk(const Node* n) {
+    if (wanted == 0) return;
+    found(n);
+    if (n->is_map()) {
+      for (std::size_t i = 0; i < n->size() && wanted; ++i) {
+        PointerScope s(p, std::string_view(n->key(i)->text));
+        found(n->key(i));
+        walk(n->value(i));
+      }
+    } else if (n->is_seq()) {
+      for (std::size_t i = 0; i < n->kids.size() && wanted; ++i) {
+        PointerScope s(p, i);
+        walk(n->kids[i]);
+      }
+    }
+  }
+};
+}  // namespace
+
+std::unordered_map<const Node*, std::string> pointers_of(const Node* root, const std::vector<const Node*>& targets) {
+  std::unordered_map<const Node*, std::string> out;
+  for (const Node* t : targets)
+    if (t) out.emplace(t, std::string());
+  if (!root) return out;
+  ManySearch m{out, out.size(), {}};
+  if (out.count(root)) --m.wanted;  // the root's pointer is ""
+  m.walk(root);
+  return out;
 }
 }  // namespace portico::doc

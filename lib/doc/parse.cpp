@@ -1,3 +1,4 @@
+#include <atomic>
 #include <string_view>
 
 #include "doc/document.hpp"
@@ -43,9 +44,14 @@ void syntax(Document& doc, std::string message, std::uint32_t line, std::uint32_
   doc.findings.push_back(std::move(f));
 }
 
+std::atomic<std::uint64_t> g_bytes_parsed{0};
+
 }  // namespace
 
+std::uint64_t bytes_parsed() { return g_bytes_parsed.load(std::memory_order_relaxed); }
+
 Document parse(std::string file, std::string source, const Limits& limits) {
+  g_bytes_parsed.fetch_add(source.size(), std::memory_order_relaxed);
   Document doc;
   doc.file = std::move(file);
   doc.source = std::move(source);

@@ -95,7 +95,7 @@ void TreeBuilder::end_container() {
   stack_.pop_back();
   std::uint64_t w = 1;
   for (const Node* k : n->kids) w += k->weight;
-  n->weight = w;
+  n->weight = static_cast<std::uint32_t>(std::min<std::uint64_t>(w, UINT32_MAX));
   if (n->is_map()) apply_merge_keys(n);
 }
 
@@ -145,18 +145,21 @@ void TreeBuilder::apply_merge_keys(Node* map) {
     own.push_back(map->kids[i + 1]);
   }
   if (!any) return;
+  // Keys already set, hashed: a linear scan per merged key was quadratic.
   std::vector<Node*> result = own;
-  auto has = [&result](const std::string& key) {
-    for (std::size_t i = 0; i < result.size(); i += 2)
-      if (result[i]->is_scalar() && result[i]->text == key) return true;
-    return false;
-  };
+  std::unordered_set<std::string_view> seen;
+  seen.reserve(own.size() / 2 + 16);
+  for (std::size_t i = 0; i < own.size(); i += 2)
+    if (own[i]->is_scalar()) seen.insert(own[i]->text);
   for (Node* m : merged)
-    for (std::size_t i = 0; i + 1 < m->kids.size(); i += 2)
-      if (!has(m->kids[i]->text)) {
+    for (std::size_t i = 0; i + 1 < m->kids.size(); i += 2) {
+      const Node* k = m->kids[i];
+      // A non-scalar key never matched (the old scan compared scalar keys only).
+      if (k->is_scalar() ? seen.insert(k->text).second : true) {
         result.push_back(m->kids[i]);
         result.push_back(m->kids[i + 1]);
       }
+    }
   map->kids = std::move(result);
 }
 

@@ -6,7 +6,8 @@
 #include <yaml-cpp/parser.h>
 
 #include <map>
-#include <sstream>
+#include <istream>
+#include <streambuf>
 
 #include "doc/parsers.hpp"
 #include "doc/tree_builder.hpp"
@@ -146,11 +147,23 @@ class SecondDocument : public YAML::EventHandler {
   void OnMapEnd() override {}
 };
 
+// A read-only stream buffer over bytes that outlive it.
+class SourceBuf : public std::streambuf {
+ public:
+  explicit SourceBuf(std::string_view s) {
+    char* p = const_cast<char*>(s.data());  // never written: no put area, putback only of the same byte
+    setg(p, p, p + s.size());
+  }
+};
+
 }  // namespace
 
 const Node* parse_yaml(Document& doc, const Limits& limits) {
   TreeBuilder builder(doc, limits);
-  std::istringstream in(doc.source);
+  // yaml-cpp reads from a stream: one over the source itself, not a copy of it
+  // (an istringstream would hold a second copy of a 37 MB definition).
+  SourceBuf buf(doc.source);
+  std::istream in(&buf);
   try {
     YAML::Parser parser(in);
     Handler handler(builder, doc.source);

@@ -52,8 +52,9 @@ Group group_from_meta(const project::ApiYaml::Endpoints& e, const project::ApiYa
   g.key = e.key;
   g.source = "api.yaml";
   g.type = e.failovers > 0 ? GroupType::Failover : GroupType::LoadBalance;
+  auto pointers = doc::pointers_of(meta.doc().root, e.urls);  // one walk, however many URLs
   for (const doc::Node* u : e.urls)
-    if (u->is_string()) g.urls.push_back(endpoint(u, doc::pointer_of(meta.doc().root, u)));
+    if (u->is_string()) g.urls.push_back(endpoint(u, pointers[u]));
   return g;
 }
 

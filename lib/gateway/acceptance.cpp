@@ -66,6 +66,37 @@ std::vector<Target> read_targets(const std::string* bytes) {
 
 }  // namespace
 
+std::optional<AcceptedApi> quick_look(std::string_view zip_bytes) {
+  auto wanted = [](std::string_view name) {
+    return (contains(name, "api.yaml") || contains(name, "api.json") || contains(name, "deployment_environments.yaml")) &&
+           !contains(name, "Definitions");
+  };
+  std::vector<archive::ZipEntry> entries;
+  try {
+    entries = archive::read_zip(zip_bytes, {}, wanted);
+  } catch (const Error&) {
+    return std::nullopt;
+  }
+  // The same classification as accept_project: the last match wins.
+  const archive::ZipEntry* api = nullptr;
+  const archive::ZipEntry* envs = nullptr;
+  for (const auto& e : entries) {
+    if (e.directory || !e.loaded) continue;
+    if ((contains(e.name, "api.yaml") || contains(e.name, "api.json")) && !contains(e.name, "Definitions")) api = &e;
+    if (contains(e.name, "deployment_environments.yaml")) envs = &e;
+  }
+  if (!api) return std::nullopt;
+  auto api_doc = std::make_shared<doc::Document>(doc::parse(api->name, api->data));
+  if (!api_doc->root) return std::nullopt;
+  project::ApiYaml meta = project::read_api_yaml(api_doc);
+  AcceptedApi a;
+  a.name = project::ApiYaml::str(meta.name);
+  a.version = project::ApiYaml::str(meta.version);
+  if (a.name.empty() || a.version.empty()) return std::nullopt;
+  a.targets = read_targets(envs ? &envs->data : nullptr);
+  return a;
+}
+
 Verdict accept_project(std::string_view zip_bytes) {
   std::vector<archive::ZipEntry> entries;
   // Only what the adapter reads is inflated: documentation stays packed.
@@ -80,9 +111,9 @@ Verdict accept_project(std::string_view zip_bytes) {
   }
   // Substring classification; the last match wins, as in the adapter.
   const archive::ZipEntry* api = nullptr;
-  const archive::ZipEntry* def = nullptr;
+  archive::ZipEntry* def = nullptr;
   const archive::ZipEntry* envs = nullptr;
-  for (const auto& e : entries) {
+  for (auto& e : entries) {
     if (e.directory) continue;
     if ((contains(e.name, "api.yaml") || contains(e.name, "api.json")) && !contains(e.name, "Definitions"))
       api = &e;
@@ -102,7 +133,10 @@ Verdict accept_project(std::string_view zip_bytes) {
   std::string type = text::to_upper(project::ApiYaml::str(meta.type));
 
   std::shared_ptr<doc::Document> definition;
-  if (def) definition = std::make_shared<doc::Document>(doc::parse(def->name, def->data));
+  // The inflated bytes move into the document: no second copy of a large definition.
+  if (def)
+    definition = std::make_shared<doc::Document>(
+        doc::parse(def->name, def == envs ? def->data : std::move(def->data)));
   std::vector<Finding> found = rules::check_api_yaml(meta, definition.get());
   if (!def && (type == "HTTP" || type.empty())) {
     Finding f;

@@ -32,4 +32,11 @@ struct Verdict {
 
 Verdict accept_project(std::string_view zip_bytes);
 
+// What api.yaml and deployment_environments.yaml alone say (name, version,
+// targets; basepath and type left empty), without inflating or parsing the
+// definition: enough for the name+version conflict (409) before the costly
+// acceptance. nullopt when the archive or its api.yaml cannot be read (the
+// full acceptance then says why).
+std::optional<AcceptedApi> quick_look(std::string_view zip_bytes);
+
 }  // namespace portico::gateway

@@ -4,7 +4,13 @@
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <malloc.h>
+#include <netdb.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <atomic>
 #include <chrono>
@@ -49,6 +55,47 @@ std::string read_pem_checked(const fs::path& p, const char* what) {
 }
 
 thread_local std::chrono::steady_clock::time_point request_start;
+
+// httplib's default socket options set SO_REUSEPORT, with which a second
+// gateway binds the same port and the kernel splits connections between the
+// two. SO_REUSEADDR alone still allows a restart while old connections are in
+// TIME_WAIT, but never a second listener.
+void listener_socket_options(int sock) {
+  int yes = 1;
+  setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+}
+
+// Why host:port cannot be bound, found by trying it with the same options
+// (httplib does not keep errno): "address already in use" and the like.
+std::string bind_failure_reason(const std::string& host, int port) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE;
+  addrinfo* res = nullptr;
+  std::string service = std::to_string(port);
+  if (int rc = getaddrinfo(host.c_str(), service.c_str(), &hints, &res); rc != 0)
+    return std::string("cannot resolve the host: ") + gai_strerror(rc);
+  std::string reason = "the address is not available";
+  for (addrinfo* ai = res; ai; ai = ai->ai_next) {
+    int fd = ::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+    if (fd < 0) continue;
+    listener_socket_options(fd);
+    int rc = ::bind(fd, ai->ai_addr, ai->ai_addrlen);
+    int err = errno;
+    if (rc == 0 && ::listen(fd, 1) != 0) {
+      rc = -1;
+      err = errno;
+    }
+    ::close(fd);
+    if (rc != 0) {
+      reason = err == EADDRINUSE ? "address already in use" : std::strerror(err);
+      break;
+    }
+  }
+  freeaddrinfo(res);
+  return reason;
+}
 
 }  // namespace
 
@@ -110,6 +157,7 @@ void run_server_impl(const ServerConfig& config, const std::function<void(const 
   // httplib writes headers and body separately: without this, each response
   // waits ~40 ms for the client's delayed ACK.
   svr.set_tcp_nodelay(true);
+  svr.set_socket_options(listener_socket_options);
 
   svr.set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
     request_start = std::chrono::steady_clock::now();
@@ -176,9 +224,13 @@ void run_server_impl(const ServerConfig& config, const std::function<void(const 
     port = svr.bind_to_any_port(config.host);
     if (port <= 0) throw Error(ExitCode::Network, "cannot listen on " + config.host + ": no free port");
   } else if (!svr.bind_to_port(config.host, port)) {
-    throw Error(ExitCode::Network, "cannot listen on " + config.host + ":" + std::to_string(port) +
-                                       ": the address is in use or not available",
-                "pick another port with --listen HOST:PORT (port 0 picks a free one)");
+    std::string reason = bind_failure_reason(config.host, port);
+    std::string hint = reason == "address already in use"
+                           ? "another process (perhaps another portico gateway) listens on port " +
+                                 std::to_string(port) + "; stop it, or pick another port with --listen HOST:PORT " +
+                                 "(port 0 picks a free one)"
+                           : "pick another address with --listen HOST:PORT (port 0 picks a free one)";
+    throw Error(ExitCode::Input, "cannot listen on " + config.host + ":" + std::to_string(port) + ": " + reason, hint);
   }
   // httplib's stop() does nothing until its listen loop has started, so a
   // signal that arrives just after the start line is retried until the loop ends.

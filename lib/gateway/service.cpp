@@ -125,15 +125,47 @@ Response Service::deploy(const Request& req) {
     else if (v != "false" && v != "0" && v != "f")
       return invalid("override must be true or false");
   }
+  auto known_targets = [this](const std::vector<Target>& all) {
+    std::vector<Target> out;
+    for (const auto& t : all)
+      if (std::find(config_.environments.begin(), config_.environments.end(), t.environment) !=
+          config_.environments.end())
+        out.push_back(t);
+    return out;
+  };
+  auto shares_vhost = [](const std::vector<Target>& a, const std::vector<Target>& b, std::string* which) {
+    for (const auto& x : a)
+      for (const auto& y : b)
+        if (x.vhost == y.vhost) {
+          if (which) *which = x.vhost;
+          return true;
+        }
+    return false;
+  };
+  auto exists_409 = [](const AcceptedApi& api, const std::string& vhost) {
+    return error_response(409, "API " + api.name + ":" + api.version + " is already deployed on vhost " + vhost +
+                                   ": deploy with override=true to update it");
+  };
+
+  // An API that exists, deployed without override, gets its 409 from api.yaml
+  // and deployment_environments.yaml alone, before the definition (tens of
+  // megabytes, seconds to parse) is read. The adapter validates first; the
+  // only difference is an invalid project of an existing API, which gets this
+  // 409 where the adapter would give 500.
+  if (!override)
+    if (auto quick = quick_look(req.file)) {
+      auto targets = known_targets(quick->targets);
+      std::string vhost;
+      if (auto existing = store_.find(quick->name, quick->version);
+          existing && shares_vhost(existing->targets, targets, &vhost))
+        return exists_409(*quick, vhost);
+    }
+
   Verdict verdict = accept_project(req.file);
   if (!verdict.api) return error_response(500, verdict.reason);
   const AcceptedApi& api = *verdict.api;
 
-  std::vector<Target> targets;
-  for (const auto& t : api.targets)
-    if (std::find(config_.environments.begin(), config_.environments.end(), t.environment) !=
-        config_.environments.end())
-      targets.push_back(t);
+  std::vector<Target> targets = known_targets(api.targets);
   if (targets.empty()) {
     // The adapter answers 200 and deploys nothing; so does its stand-in.
     std::string known;
@@ -145,21 +177,10 @@ Response Service::deploy(const Request& req) {
   }
 
   std::lock_guard lock(deploy_mu_);
-  auto shares_vhost = [](const std::vector<Target>& a, const std::vector<Target>& b, std::string* which) {
-    for (const auto& x : a)
-      for (const auto& y : b)
-        if (x.vhost == y.vhost) {
-          if (which) *which = x.vhost;
-          return true;
-        }
-    return false;
-  };
   std::string vhost;
   for (const auto& d : store_.list()) {
     bool same = d.name == api.name && d.version == api.version;
-    if (same && !override && shares_vhost(d.targets, targets, &vhost))
-      return error_response(409, "API " + api.name + ":" + api.version + " is already deployed on vhost " + vhost +
-                                     ": deploy with override=true to update it");
+    if (same && !override && shares_vhost(d.targets, targets, &vhost)) return exists_409(api, vhost);
     if (!same && d.basepath == api.basepath && shares_vhost(d.targets, targets, &vhost))
       return error_response(409, "another API, " + d.name + ":" + d.version + ", already uses base path " +
                                      api.basepath + " on vhost " + vhost + " (override does not help)");

@@ -20,6 +20,31 @@ struct StrayFile {
   std::string reason;
 };
 
+// What the adapter makes of a list of entries, with the project rules that a
+// directory and a prebuilt archive share: which api.yaml and definition it
+// picks, and the stray files it would misread (it matches entry names by
+// substring and keeps the last match).
+struct EntryRules {
+  std::optional<std::string> api_file;    // "api.yaml" or "api.json"
+  std::optional<std::string> definition;  // "Definitions/swagger.yaml" or ".json"
+  std::vector<StrayFile> stray;
+};
+
+// `files`: the regular files that go into the archive, relative to the
+// project root, '/' separators (any order). `root_name`: the name of the
+// project directory, or of the archive's root folder ("" for none).
+EntryRules check_entries(const std::vector<std::string>& files, std::string_view root_name);
+
+// The entries of a prebuilt archive (directories left out), with the rules
+// applied below its root folder: `root` is the one folder every entry is
+// under ("" when there is none), `files` the names without it.
+struct ArchiveLayout {
+  std::string root;
+  std::vector<std::string> files;
+  EntryRules rules;
+};
+ArchiveLayout archive_layout(const std::vector<std::string>& entry_names);
+
 struct Layout {
   std::filesystem::path dir;
   std::vector<std::string> files;        // archivable regular files, sorted

@@ -54,17 +54,21 @@ void check_api_yaml_fields(const Context& c, const project::ApiYaml& m, const do
          "api.yaml endpointConfig has neither production_endpoints nor sandbox_endpoints: the adapter rejects "
          "the project even when the definition has x-wso2 endpoints",
          "add endpointConfig: {endpoint_type: http, production_endpoints: {url: http://host/path}}");
+  // One walk for every URL's pointer: a pointer_of per URL was quadratic.
+  std::vector<const doc::Node*> url_nodes;
+  for (const auto* env : {&m.production, &m.sandbox}) url_nodes.insert(url_nodes.end(), env->urls.begin(), env->urls.end());
+  auto pointers = doc::pointers_of(d.root, url_nodes);
   for (const auto* env : {&m.production, &m.sandbox})
     for (const doc::Node* u : env->urls) {
       std::string t = u->is_scalar() ? std::string(text::trim(u->text)) : "";
       if (!u->is_scalar() || t.empty() || t[0] == '/') {
-        emit("project-api-yaml-invalid", u,
+        c.emit("project-api-yaml-invalid", u, pointers[u],
              t.empty() ? "an endpoint in api.yaml endpointConfig has an empty url: the adapter rejects the project"
                        : "endpoint url '" + t + "' in api.yaml is relative: the adapter rejects the project",
-             "write an absolute URL: http://host:port/path");
+             "write an absolute URL: http://host:port/path", &d);
         continue;
       }
-      check_url(c, u, doc::pointer_of(d.root, u), d);
+      check_url(c, u, pointers[u], d);
     }
 
   // Names that differ between api.yaml and the definition.
@@ -102,10 +106,8 @@ std::vector<Finding> check_project(const project::Layout& layout, const std::str
     file_finding(out, "project-definition-missing", dir_display,
                  "the project has no Definitions/swagger.yaml or Definitions/swagger.json: the adapter rejects it",
                  "put the OpenAPI definition at Definitions/swagger.yaml");
-  for (const auto& s : layout.stray)
-    file_finding(out, "project-stray-file", s.path == "." ? dir_display : prefix + s.path,
-                 "stray file: " + s.reason,
-                 s.path == "." ? "rename the directory" : "remove or rename it, or move it out of the project");
+  auto stray = stray_file_findings(layout.stray, prefix, dir_display);
+  out.insert(out.end(), stray.begin(), stray.end());
   for (const auto& link : layout.symlinks)
     file_finding(out, "project-symlink", prefix + link,
                  "a symbolic link inside the project: 'portico deploy' refuses to archive it (its target may lie "
@@ -115,6 +117,16 @@ std::vector<Finding> check_project(const project::Layout& layout, const std::str
     auto more = check_api_yaml(*meta, definition);
     out.insert(out.end(), more.begin(), more.end());
   }
+  return out;
+}
+
+std::vector<Finding> stray_file_findings(const std::vector<project::StrayFile>& stray, const std::string& prefix,
+                                         const std::string& root_display) {
+  std::vector<Finding> out;
+  for (const auto& s : stray)
+    file_finding(out, "project-stray-file", s.path == "." ? root_display : prefix + s.path,
+                 "stray file: " + s.reason,
+                 s.path == "." ? "rename the folder" : "remove or rename it, or move it out of the project");
   return out;
 }
 

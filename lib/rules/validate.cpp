@@ -25,6 +25,22 @@ std::vector<Finding> check_definition(const doc::Document& d, const project::Api
   return out;
 }
 
+void check_loaded_project(const project::LoadedProject& p, Result& r) {
+  auto found = check_project(p.layout, p.prefix, p.meta.get(), p.definition.get());
+  if (p.api_document) {
+    found.insert(found.end(), p.api_document->findings.begin(), p.api_document->findings.end());
+    r.documents.push_back(p.api_document);
+    ++r.files;
+  }
+  if (p.definition) {
+    auto more = check_definition(*p.definition, p.meta.get());
+    found.insert(found.end(), more.begin(), more.end());
+    r.documents.push_back(p.definition);
+    ++r.files;
+  }
+  r.findings.insert(r.findings.end(), found.begin(), found.end());
+}
+
 Result validate(const std::vector<std::string>& paths, const Options& options) {
   Result r;
   for (const auto& path : paths) {
@@ -33,20 +49,7 @@ Result validate(const std::vector<std::string>& paths, const Options& options) {
     if (ec || !fs::exists(st))
       throw Error(ExitCode::Input, "cannot read " + path + ": no such file or directory", "check the path");
     if (fs::is_directory(st)) {
-      project::LoadedProject p = project::load_project(path, options.limits);
-      auto found = check_project(p.layout, p.prefix, p.meta.get(), p.definition.get());
-      if (p.api_document) {
-        found.insert(found.end(), p.api_document->findings.begin(), p.api_document->findings.end());
-        r.documents.push_back(p.api_document);
-        ++r.files;
-      }
-      if (p.definition) {
-        auto more = check_definition(*p.definition, p.meta.get());
-        found.insert(found.end(), more.begin(), more.end());
-        r.documents.push_back(p.definition);
-        ++r.files;
-      }
-      r.findings.insert(r.findings.end(), found.begin(), found.end());
+      check_loaded_project(project::load_project(path, options.limits), r);
     } else {
       auto d = project::load_document(path, options.limits);
       auto found = check_definition(*d, nullptr);

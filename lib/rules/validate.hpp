@@ -24,6 +24,11 @@ std::vector<Finding> check_definition(const doc::Document& definition,
 std::vector<Finding> check_project(const project::Layout& layout, const std::string& prefix,
                                    const project::ApiYaml* meta, const doc::Document* definition);
 
+// project-stray-file findings, for a directory or a prebuilt archive:
+// `prefix` goes before each entry's path, `root_display` names the folder.
+std::vector<Finding> stray_file_findings(const std::vector<project::StrayFile>& stray, const std::string& prefix,
+                                         const std::string& root_display);
+
 // The api.yaml checks alone (project-api-yaml-invalid, project-name-mismatch,
 // URL rules on endpointConfig), for projects that are not directories.
 std::vector<Finding> check_api_yaml(const project::ApiYaml& meta, const doc::Document* definition);
@@ -38,6 +43,10 @@ struct Result {
   std::vector<std::shared_ptr<const doc::Document>> documents;  // what was read, for excerpts
   std::size_t files = 0;
 };
+
+// validate()'s checks of one project already loaded (deploy reuses its
+// parse): appends the findings (unsorted), documents and file count to r.
+void check_loaded_project(const project::LoadedProject& p, Result& r);
 
 // Each path is a project directory or a definition file. Throws
 // Error(Input) for a path that does not exist, cannot be read, or is a

@@ -1422,6 +1422,44 @@ TEST_CASE("deploy: a prebuilt .zip is uploaded as is") {
   CHECK(uploaded_zip(posts[0]) == read_file(t.path + "/prebuilt.zip"));
 }
 
+TEST_CASE("deploy: a prebuilt .zip with a later api.yaml.bak naming another API is refused as project-stray-file, exit 1, like the directory") {
+  std::string zip = find_program("zip");
+  REQUIRE_MESSAGE(!zip.empty(), "the `zip` program is needed (apt-get install zip)");
+  Client c;
+  TempDir t;
+  write_project(t.path + "/work/Project");
+  write_project(t.path + "/other", {"Other", "2.0.0", "/other"});
+  write_file(t.path + "/work/Project/api.yaml.bak", read_file(t.path + "/other/api.yaml"));
+  // api.yaml first, the .bak added later: the adapter keeps the last match.
+  auto z1 = run({zip, "-r", "-X", "-q", t.path + "/prebuilt.zip", "Project/api.yaml", "Project/Definitions",
+                 "Project/deployment_environments.yaml"},
+                {}, {}, t.path + "/work");
+  REQUIRE_MESSAGE(z1.exit_code == 0, z1.err);
+  auto z2 = run({zip, "-X", "-q", t.path + "/prebuilt.zip", "Project/api.yaml.bak"}, {}, {}, t.path + "/work");
+  REQUIRE_MESSAGE(z2.exit_code == 0, z2.err);
+  FakeAdapter fake(fake_options());
+
+  auto r = c({"deploy", t.path + "/prebuilt.zip", "-e", fake.url()}, "", admin_env());
+  INFO(r);
+  CHECK(r.code == 1);
+  CHECK(contains(r.out + r.err, "project-stray-file"));
+  CHECK(contains(r.out + r.err, "prebuilt.zip!/Project/api.yaml.bak"));
+  CHECK_FALSE(contains(r.out + r.err, "Other"));
+
+  // The same files as a directory: the same rule.
+  auto d = c({"deploy", t.path + "/work/Project", "-e", fake.url()}, "", admin_env());
+  INFO(d);
+  CHECK(d.code == 1);
+  CHECK(contains(d.out + d.err, "project-stray-file"));
+
+  // --skip-validation does not skip it: a stray file is refused (exit 3), as package_directory does.
+  auto s = c({"deploy", t.path + "/prebuilt.zip", "-e", fake.url(), "--skip-validation"}, "", admin_env());
+  INFO(s);
+  CHECK(s.code == 3);
+  CHECK(contains(s.err, "api.yaml.bak"));
+  CHECK(requests_to(fake, "POST", "/apis").empty());
+}
+
 TEST_CASE_FIXTURE(WithProject, "deploy: a 503 once is retried and the deploy succeeds") {
   FakeAdapter fake(hostile_options(FakeAdapter::Hostile::Status503));
   auto r = deploy(fake.url());

@@ -25,6 +25,7 @@
 #include <sstream>
 #include <thread>
 
+#include "cli_run.hpp"
 #include "gateway_process.hpp"
 #include "http.hpp"
 #include "loopback.hpp"
@@ -383,6 +384,39 @@ TEST_CASE("gateway: stops with exit status 0 on SIGTERM and on SIGINT") {
     CHECK(g.stop(SIGINT) == 0);
     CHECK_FALSE(g.proc->process().had_to_kill());
   }
+}
+
+// A second gateway on a port that is already held must fail (exit 3, the
+// reason and the port), never share the port: with SO_REUSEPORT the kernel
+// split connections between the two.
+void check_port_refused(int port, const std::string& data_dir) {
+  ChildProcess second({portico_binary(), "gateway", "--listen", "127.0.0.1:" + std::to_string(port), "--data-dir",
+                       data_dir},
+                      neutral_env());
+  auto status = second.wait_exit(20s);
+  if (!status) second.terminate(SIGKILL, 2s);
+  REQUIRE_MESSAGE(status.has_value(), "the second gateway kept running; stdout: " << second.stdout_text());
+  second.wait_drained(2s);
+  CHECK(*status == 3);
+  CHECK_MESSAGE(contains(second.stderr_text(), "address already in use"), second.stderr_text());
+  CHECK_MESSAGE(contains(second.stderr_text(), "127.0.0.1:" + std::to_string(port)), second.stderr_text());
+  CHECK_FALSE(contains(second.stdout_text(), "listening"));
+}
+
+TEST_CASE("gateway: a port held by another listening socket is exit 3, address already in use, naming the port") {
+  int port = 0;
+  int fd = listen_loopback(port);
+  TempDir t;
+  check_port_refused(port, t.path + "/data");
+  ::close(fd);
+}
+
+TEST_CASE("gateway: a second gateway on the first one's port is exit 3 and the first keeps serving") {
+  Gateway g;
+  TempDir t;
+  check_port_refused(g.proc->port(), t.path + "/data");
+  CHECK_STATUS(g.list(), 200);
+  CHECK(g.stop() == 0);
 }
 
 // ======================================================================== TLS

@@ -6,6 +6,9 @@
 #include <functional>
 
 #include "client/adapter.hpp"
+#include "client/prepare.hpp"
+#include "doc/document.hpp"
+#include "process.hpp"
 #include "util/base64.hpp"
 #include "util/error.hpp"
 
@@ -218,4 +221,44 @@ TEST_CASE("client: a token's expiry is read from its exp claim") {
   std::string jwt = "x." + base64::encode_url(R"({"exp":1234})") + ".y";
   CHECK(client::token_expiry(jwt) == 1234);
   CHECK(client::token_expiry("garbage") == 0);
+}
+
+// Issue 10 item 14: deploy parsed a project twice (once to validate, once to
+// archive) and a single definition's api.yaml was derived twice. Each input is
+// parsed once now, and the slow steps are announced first.
+TEST_CASE("prepare: a project directory and a single definition are parsed once, with progress before each slow step") {
+  test::TempDir t;
+  std::string def = "openapi: 3.0.1\ninfo: {title: Pets, version: 1.0.0}\nx-wso2-basePath: /pets\n"
+                    "x-wso2-production-endpoints:\n  urls: [http://a.example.com/v1]\npaths:\n";
+  for (int i = 0; i < 2000; ++i) def += "  /r" + std::to_string(i) + ":\n    get: {responses: {'200': {description: OK}}}\n";
+  std::string api = "type: api\nversion: v4.0.0\ndata:\n  name: Pets\n  version: 1.0.0\n  context: /pets\n"
+                    "  type: HTTP\n  endpointImplementationType: ENDPOINT\n  endpointConfig:\n"
+                    "    endpoint_type: http\n    production_endpoints: {url: http://a.example.com/v1}\n";
+  test::write_file(t.path + "/proj/api.yaml", api);
+  test::write_file(t.path + "/proj/Definitions/swagger.yaml", def);
+  test::write_file(t.path + "/pets.yaml", def);
+
+  std::vector<std::string> steps;
+  client::Progress progress = [&](const std::string& step, std::uintmax_t bytes) {
+    steps.push_back(step);
+    CHECK(bytes == def.size());
+  };
+  auto before = doc::bytes_parsed();
+  client::Prepared p = client::prepare(t.path + "/proj", false, progress);
+  CHECK_FALSE(p.blocked);
+  CHECK(p.name == "Pets");
+  CHECK(doc::bytes_parsed() - before == api.size() + def.size());
+  REQUIRE(steps.size() == 2);
+  CHECK(steps[0] == "validating " + t.path + "/proj");
+  CHECK(steps[1] == "archiving " + t.path + "/proj");
+
+  steps.clear();
+  before = doc::bytes_parsed();
+  client::Prepared q = client::prepare(t.path + "/pets.yaml", false, progress);
+  CHECK_FALSE(q.blocked);
+  CHECK(q.basepath == "/pets");
+  // The definition once, plus the small api.yaml derived from it.
+  CHECK(doc::bytes_parsed() - before < def.size() + 2000);
+  REQUIRE(steps.size() == 2);
+  CHECK(steps[0] == "validating " + t.path + "/pets.yaml");
 }

@@ -5,6 +5,7 @@
 
 #include "archive/zip_writer.hpp"
 #include "crypto/keys.hpp"
+#include "doc/document.hpp"
 #include "gateway/acceptance.hpp"
 #include "gateway/service.hpp"
 #include "process.hpp"
@@ -292,4 +293,28 @@ TEST_CASE("gateway store: a data directory it creates is 0700 even under umask 0
         std::filesystem::perms::owner_all);
   CHECK((std::filesystem::status(dir.path + "/data/apis").permissions() & std::filesystem::perms::all) ==
         std::filesystem::perms::owner_all);
+}
+
+// Issue 10 item 14: the gateway spent seconds on a large definition even to
+// answer 409 for an API that exists. The name+version conflict now comes from
+// api.yaml alone, and the definition is not parsed.
+TEST_CASE("gateway service: an existing API without override gets 409 without its definition being parsed") {
+  Fixture f;
+  REQUIRE(f.deploy(project("Pets", "1.0.0", "/pets")).status == 200);
+  std::string big = definition("Pets", "1.0.0");
+  for (int i = 0; i < 20000; ++i)
+    big += "  /r" + std::to_string(i) + ":\n    get: {responses: {'200': {description: OK}}}\n";
+  std::string zip = zip_of({{"Pets/api.yaml", {}, api_yaml("Pets", "1.0.0", "/pets")},
+                            {"Pets/Definitions/swagger.yaml", {}, big}});
+  auto before = doc::bytes_parsed();
+  auto r = f.deploy(zip);
+  CHECK(r.status == 409);
+  CHECK(json::parse(r.body)["message"].get<std::string>().find("override=true") != std::string::npos);
+  CHECK(doc::bytes_parsed() - before < big.size());
+  // With override the project is accepted in full, its definition parsed once.
+  before = doc::bytes_parsed();
+  CHECK(f.deploy(zip, true).status == 200);
+  auto parsed = doc::bytes_parsed() - before;
+  CHECK(parsed >= big.size());
+  CHECK(parsed < 2 * big.size());
 }

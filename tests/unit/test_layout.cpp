@@ -51,3 +51,29 @@ TEST_CASE("layout: a directory named like Definitions is stray; symlinks are lis
   CHECK(project::is_project_dir(d));
   CHECK_FALSE(project::is_project_dir(t.path));
 }
+
+TEST_CASE("layout: an archive's entry list gets the directory's rules below its root folder") {
+  auto a = project::archive_layout({"Project/", "Project/api.yaml", "Project/Definitions/", "Project/Definitions/swagger.yaml",
+                                    "Project/api.yaml.bak", "Project/Definitions/swagger.json.orig"});
+  CHECK(a.root == "Project");
+  CHECK(a.rules.api_file == "api.yaml");
+  CHECK(a.rules.definition == "Definitions/swagger.yaml");
+  REQUIRE(a.rules.stray.size() == 2);
+  CHECK(a.rules.stray[0].path == "Definitions/swagger.json.orig");
+  CHECK(a.rules.stray[1].path == "api.yaml.bak");
+
+  // The same names as a directory's files give the same findings.
+  auto d = project::check_entries(a.files, "Project");
+  REQUIRE(d.stray.size() == 2);
+  CHECK(d.stray[1].path == "api.yaml.bak");
+
+  auto flat = project::archive_layout({"api.yaml", "Definitions/swagger.yaml"});
+  CHECK(flat.root.empty());
+  CHECK(flat.rules.api_file == "api.yaml");
+  CHECK(flat.rules.stray.empty());
+
+  auto named = project::archive_layout({"MyDefinitions/api.yaml", "MyDefinitions/Definitions/swagger.yaml"});
+  CHECK(named.root == "MyDefinitions");
+  REQUIRE(named.rules.stray.size() == 1);
+  CHECK(named.rules.stray[0].path == ".");
+}

@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# bench/scaling.sh - does the work grow linearly with the input? Doubles N and prints
+# the time ratio per doubling (about 2 is linear, about 4 quadratic).
+#
+# Usage:
+#   bench/scaling.sh           # both cases, BENCH_STEPS doublings each
+#   bench/scaling.sh --help
+#
+# Runnable from any directory. Environment:
+#   PORTICO               portico binary                         (default: <repo>/build/portico)
+#   BENCH_MERGE_START     keys of the merged map at the first step (default: 20000)
+#   BENCH_URLS_START      failover URLs at the first step        (default: 5000)
+#   BENCH_STEPS           sizes per case, each twice the last     (default: 4)
+#   BENCH_MAX_TIME        bound on each command, s               (default: 300)
+#   BENCH_KEEP=1          keep the temporary folder (inputs, zips, gateway log)
+#
+# Needs: curl, zip, awk, column, timeout (Debian: apt-get install curl zip bsdextrautils
+# coreutils gawk). Nothing is downloaded; the gateway listens on 127.0.0.1:0 (plain
+# HTTP) and no endpoint URL is ever contacted.
+#
+# Cases (issue 12 item 3), generated at run time:
+#   merge  an OpenAPI definition whose root holds an anchored map of N keys
+#          (`x-base: &base`) and a map that merges it (`<<: *base`): the merge once
+#          compared every merged key with every key already set
+#   urls   a project whose api.yaml lists N production_failovers URLs: every URL's
+#          JSON pointer was once found by a search from the root
+# For each size: `portico validate` (wall time, bash $EPOCHREALTIME), and the
+# gateway's acceptance of the project zipped (POST /apis?override=true, the time from
+# the gateway's access log).
+#
+# Output: one table per case: N, input size, validate ms and its ratio to the row
+# above, gateway ms and its ratio. Figures are printed, never asserted.
+
+set -euo pipefail
+
+# shellcheck source=SCRIPTDIR/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+MERGE_START=${BENCH_MERGE_START:-20000}
+URLS_START=${BENCH_URLS_START:-5000}
+STEPS=${BENCH_STEPS:-4}
+MAX_TIME=${BENCH_MAX_TIME:-300}
+
+bench_args "$@"
+require_positive MERGE_START URLS_START STEPS MAX_TIME
+require_tools "curl zip bsdextrautils coreutils gawk" curl zip awk column timeout
+require_bash5
+require_portico
+
+make_tmp scaling
+start_gateway "$TMP/gw" --plain-http --max-upload 268435456
+
+api_yaml() { # api_yaml NAME FAILOVERS
+  awk -v name="$1" -v n="$2" 'BEGIN {
+    print "type: api\nversion: v4.0.0\ndata:\n  name: " name "\n  version: 1.0.0\n  context: /" tolower(name)
+    print "  type: HTTP\n  endpointImplementationType: ENDPOINT\n  endpointConfig:\n    endpoint_type: failover"
+    print "    production_endpoints:\n      url: http://127.0.0.1:18080/v1"
+    if (n > 0) print "    production_failovers:"
+    for (i = 0; i < n; i++) printf "      - url: http://backup%d.example.com/v1\n", i
+  }'
+}
+
+definition() { # definition NAME MERGED_KEYS
+  awk -v name="$1" -v n="$2" 'BEGIN {
+    print "openapi: 3.0.1\ninfo:\n  title: " name "\n  version: 1.0.0\nx-wso2-basePath: /" tolower(name)
+    print "x-wso2-production-endpoints:\n  urls:\n    - http://127.0.0.1:18080/v1\n  type: failover"
+    if (n > 0) {
+      print "x-base: &base"
+      for (i = 0; i < n; i++) printf "  k%d: v%d\n", i, i
+      print "x-merged:\n  <<: *base\n  own: 1"
+    }
+    print "paths:\n  /ping:\n    get:\n      responses:\n        \"200\":\n          description: ok"
+  }'
+}
+
+# make_case CASE N: TMP/CASE-N/Project (the project) and TMP/CASE-N/project.zip; prints the
+# size of the file that grows
+make_case() {
+  local c=$1 n=$2 dir="$TMP/$1-$2" name
+  name=$(if [[ $c == merge ]]; then echo "Merge$n"; else echo "Urls$n"; fi)
+  mkdir -p "$dir/Project/Definitions"
+  if [[ $c == merge ]]; then
+    api_yaml "$name" 0 >"$dir/Project/api.yaml"
+    definition "$name" "$n" >"$dir/Project/Definitions/swagger.yaml"
+    stat -c %s "$dir/Project/Definitions/swagger.yaml"
+  else
+    api_yaml "$name" "$n" >"$dir/Project/api.yaml"
+    definition "$name" 0 >"$dir/Project/Definitions/swagger.yaml"
+    stat -c %s "$dir/Project/api.yaml"
+  fi
+  (cd "$dir" && zip -q -r -X project.zip Project)
+}
+
+validate_ms() { # validate_ms DIR: wall ms of `portico validate DIR` (exit 0 or 1 count as runs)
+  local t0 t1 rc=0
+  t0=$EPOCHREALTIME
+  timeout "$MAX_TIME" "$PORTICO" validate "$1" >"$TMP/validate.out" 2>&1 || rc=$?
+  t1=$EPOCHREALTIME
+  if ((rc > 1)); then echo "exit-$rc"; else ms_between "$t0" "$t1"; fi
+}
+
+gateway_ms() { # gateway_ms ZIP: the gateway's own time for POST /apis, from its access log
+  local code
+  code=$(curl -s -o "$TMP/post.out" -w '%{http_code}' --max-time "$MAX_TIME" -u admin:admin \
+    -F "file=@$1" "$BASE/apis?override=true" || true)
+  if [[ "$code" != 200 ]]; then echo "http-$code"; return; fi
+  grep 'POST .*/apis' "$TMP/gateway.err" | tail -n 1 | awk '{ sub(/ms$/, "", $NF); print $NF }'
+}
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a ~ /^[0-9.]+$/ && b ~ /^[0-9.]+$/ && b > 0) printf "%.2fx", a / b; else print "-" }'; }
+
+echo "portico: time per doubling of N (about 2x per step is linear, about 4x quadratic)"
+echo "  date:    $(date -u '+%Y-%m-%d %H:%M UTC')"
+echo "  host:    $(host_summary)"
+echo "  portico: $PORTICO ($(portico_version))"
+for c in merge urls; do
+  n=$(if [[ $c == merge ]]; then echo "$MERGE_START"; else echo "$URLS_START"; fi)
+  rows=()
+  prev_v="" prev_g=""
+  for ((s = 0; s < STEPS; s++)); do
+    log "$c: N=$n"
+    bytes=$(make_case "$c" "$n")
+    v=$(validate_ms "$TMP/$c-$n/Project")
+    g=$(gateway_ms "$TMP/$c-$n/project.zip")
+    rows+=("$n|$(fmt_mib $((bytes / 1024)))|$v|$(ratio "$v" "$prev_v")|$g|$(ratio "$g" "$prev_g")")
+    prev_v=$v prev_g=$g
+    rm -rf "$TMP/$c-$n"
+    n=$((n * 2))
+  done
+  echo
+  if [[ $c == merge ]]; then echo "merge: <<: *base over N keys (Definitions/swagger.yaml)"; else echo "urls: N production_failovers in api.yaml"; fi
+  table "N|MiB|validate ms|ratio|gateway ms|ratio" "${rows[@]}"
+done
+stop_gateway
