@@ -68,7 +68,10 @@ std::string normalise_adapter_url(const std::string& raw) {
   if (url.rfind("https://", 0) != 0 && url.rfind("http://", 0) != 0)
     throw Error(ExitCode::Usage, "adapter URL '" + url + "' must start with https:// (or http:// for a local gateway)");
   endpoints::Url u = endpoints::parse_url(url);
-  if (!u.ok() || u.host.empty() || u.has_query || u.has_fragment || u.has_userinfo)
+  if (u.has_userinfo)  // never echo it: it may hold a password
+    throw Error(ExitCode::Usage, "the adapter URL holds credentials (user-info before '@'); they are not shown here",
+                "give the URL without them, and the credentials with 'portico login' or PORTICO_USERNAME/PORTICO_PASSWORD");
+  if (!u.ok() || u.host.empty() || u.has_query || u.has_fragment)
     throw Error(ExitCode::Usage, "adapter URL '" + url + "' is not https://host[:port]",
                 "for example https://localhost:9843");
   while (!url.empty() && url.back() == '/') url.pop_back();
@@ -142,8 +145,9 @@ void Store::put_login(const std::string& env, const Login& login) {
 }
 
 bool Store::remove_login(const std::string& env) {
+  // No check_private here: taking a token out of a file others can read is
+  // what the user wants most; the file is rewritten 0600.
   fs::path p = dir_ / "credentials.yaml";
-  check_private(p);
   YAML::Node root = load_yaml(p);
   if (!root[env]) return false;
   root.remove(env);

@@ -9,6 +9,7 @@
 #include "config/config.hpp"
 #include "process.hpp"
 #include "util/error.hpp"
+#include "util/file.hpp"
 
 using namespace portico;
 
@@ -101,4 +102,30 @@ TEST_CASE("config: a configuration directory portico creates is 0700 even under 
   struct stat st {};
   REQUIRE(::stat((t.path + "/new/portico").c_str(), &st) == 0);
   CHECK((st.st_mode & 0777) == 0700);
+}
+
+TEST_CASE("config: an adapter URL with user-info is refused without echoing the password") {
+  try {
+    config::normalise_adapter_url("https://admin:s3cret-pw@gw.example.com:9843");
+    FAIL("accepted");
+  } catch (const Error& e) {
+    CHECK(e.code() == ExitCode::Usage);
+    CHECK(std::string(e.what()).find("s3cret-pw") == std::string::npos);
+    CHECK(e.hint().find("s3cret-pw") == std::string::npos);
+    CHECK(std::string(e.what()).find("credentials") != std::string::npos);
+  }
+}
+
+TEST_CASE("config: removing a login works on a credentials file others can read, and leaves it 0600") {
+  test::TempDir t;
+  config::Store s(t.path);
+  s.put_login("prod", {"admin", "tok-123", 4102444800});
+  std::filesystem::permissions(t.path + "/credentials.yaml", std::filesystem::perms::others_read,
+                               std::filesystem::perm_options::add);
+  CHECK_THROWS_AS(s.logins(), Error);  // reading is refused
+  CHECK(s.remove_login("prod"));      // removing is not
+  struct stat st {};
+  REQUIRE(::stat((t.path + "/credentials.yaml").c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0600);
+  CHECK(portico::file::read(t.path + "/credentials.yaml").find("tok-123") == std::string::npos);
 }
