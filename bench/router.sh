@@ -42,7 +42,9 @@
 #   3. load: `wrk -t THREADS -c CONNECTIONS -d SECONDS --latency` (keep-alive, Host:
 #      localhost) against the backend directly, HAProxy, HAProxy with nbthread 1 (for
 #      reading only), the router (/bench) and the router with a Bearer token
-#      (/benchjwt); requests/s, p50 and p99 from wrk's latency distribution;
+#      (/benchjwt); then `wrk -t1 -c1` (one request at a time: latency without
+#      queueing) against the backend, HAProxy and the router; requests/s, p50 and p99
+#      from wrk's latency distribution;
 #   4. failover, BENCH_FAILOVERS times: with one curl per request in a loop on
 #      /failover/who (each answer noted with its time: primary, backup or the error),
 #      once the router's /portico/clusters shows both hosts healthy and the primary
@@ -52,12 +54,13 @@
 #
 # Output: one table. Load rows: requests, errors (non-2xx and socket errors), req/s,
 # p50 and p99 ms; derived rows with the issue's targets: router req/s >= 0.5x HAProxy's,
-# router p50 - direct p50 < 1 ms. Failover rows: requests in the window, answers that
-# were neither the primary's nor the backup's, the time, and the target: within one
-# check interval of interval x unhealthy-threshold (the return to the primary is shown
-# against interval x healthy-threshold, for reading only). The gateway's health lines
-# follow. The figures are only printed, never asserted; every process is stopped on
-# every exit path.
+# router p50 - direct p50 < 1 ms (at CONNECTIONS connections, where the p50 is mostly
+# queueing; the one-connection row shows the same difference unloaded, for reading
+# only). Failover rows: requests that ended in the window, the error answers among
+# them, the time, and the target: within one check interval of interval x
+# unhealthy-threshold (the return to the primary is shown against interval x
+# healthy-threshold, for reading only). The gateway's health lines follow. The figures
+# are only printed, never asserted; every process is stopped on every exit path.
 
 set -euo pipefail
 
@@ -76,7 +79,9 @@ HEALTHY=${BENCH_HEALTHY:-2}
 MAX_TIME=${BENCH_MAX_TIME:-20}
 
 bench_args "$@"
-require_positive DURATION WARMUP THREADS CONNECTIONS FAILOVERS HEALTH_INTERVAL HEALTH_TIMEOUT UNHEALTHY HEALTHY MAX_TIME
+# BENCH_SECONDS cannot be checked by name: $SECONDS is bash's own
+[[ "$DURATION" =~ ^[1-9][0-9]*$ ]] || die "BENCH_SECONDS must be a positive integer (got '$DURATION')"
+require_positive WARMUP THREADS CONNECTIONS FAILOVERS HEALTH_INTERVAL HEALTH_TIMEOUT UNHEALTHY HEALTHY MAX_TIME
 if [[ -n "$HAPROXY_THREADS" ]]; then require_positive HAPROXY_THREADS; fi
 (( CONNECTIONS >= THREADS )) || die "BENCH_CONNECTIONS ($CONNECTIONS) must be at least BENCH_THREADS ($THREADS)"
 require_bash5
@@ -125,11 +130,12 @@ free_port() {
   die "no free TCP port found between 20000 and $hi"
 }
 
-# haproxy_config NAME PORT RETURN_BODY|-- SERVER_PORT [NBTHREAD]: TMP/haproxy-NAME.cfg; a
-# frontend on 127.0.0.1:PORT that either answers 200 RETURN_BODY itself or passes
-# every request to 127.0.0.1:SERVER_PORT over reused keep-alive connections
+# haproxy_config NAME PORT RETURN_BODY|-- SERVER_PORT [NBTHREAD [close]]: TMP/haproxy-NAME.cfg;
+# a frontend on 127.0.0.1:PORT that either answers 200 RETURN_BODY itself or passes
+# every request to 127.0.0.1:SERVER_PORT over reused keep-alive connections (with
+# "close": a new server connection per request, `option http-server-close`)
 haproxy_config() {
-  local name=$1 port=$2 body=$3 server=${4:-} nbthread=${5:-}
+  local name=$1 port=$2 body=$3 server=${4:-} nbthread=${5:-} close=${6:-}
   {
     echo "global"
     echo "  maxconn 4096"
@@ -149,6 +155,10 @@ haproxy_config() {
     else
       echo "  default_backend be_$name"
       echo "backend be_$name"
+      if [[ "$close" == close ]]; then
+        echo "  option http-server-close"
+        echo "  http-reuse never"
+      fi
       echo "  server s1 127.0.0.1:$server"
     fi
   } >"$TMP/haproxy-$name.cfg"
@@ -201,7 +211,8 @@ start_haproxy primary primary
 start_haproxy backup backup
 start_haproxy proxy -- "${HAP_PORT[backend]}" "$HAPROXY_THREADS"
 start_haproxy proxy1 -- "${HAP_PORT[backend]}" 1
-for name in backend primary backup proxy proxy1; do log "  haproxy $name: 127.0.0.1:${HAP_PORT[$name]} (pid ${HAP_PID[$name]})"; done
+start_haproxy proxyclose -- "${HAP_PORT[backend]}" "$HAPROXY_THREADS" close
+for name in backend primary backup proxy proxy1 proxyclose; do log "  haproxy $name: 127.0.0.1:${HAP_PORT[$name]} (pid ${HAP_PID[$name]})"; done
 body=$(curl -s --max-time 5 "http://127.0.0.1:${HAP_PORT[proxy]}/v1/ping") || true
 [[ "$body" == ok ]] || die "HAProxy in front of the backend answered '$body', not 'ok'"
 haproxy_version=$(haproxy -v 2>/dev/null | head -n 1 | awk '{ print $3 }')
@@ -266,15 +277,17 @@ done
 
 # ---------------------------------------------------------------- load
 
+# WRK_T and WRK_C: wrk threads and connections of the next wrk_run
+WRK_T=$THREADS WRK_C=$CONNECTIONS
 # wrk_run LABEL URL [wrk args...]: a warm-up then the measured run; sets W_REQ, W_ERR,
 # W_RPS, W_P50, W_P99 (ms) from TMP/wrk-LABEL.out
 wrk_run() {
   local label=$1 url=$2 stats
   shift 2
-  log "wrk -t$THREADS -c$CONNECTIONS: $label ($url), ${WARMUP}s warm-up + ${DURATION}s"
-  timeout $((WARMUP + 30)) wrk -t "$THREADS" -c "$CONNECTIONS" -d "${WARMUP}s" --timeout 5s \
+  log "wrk -t$WRK_T -c$WRK_C: $label ($url), ${WARMUP}s warm-up + ${DURATION}s"
+  timeout $((WARMUP + 30)) wrk -t "$WRK_T" -c "$WRK_C" -d "${WARMUP}s" --timeout 5s \
     -H 'Host: localhost' "$@" "$url" >"$TMP/wrk-$label.warmup" 2>&1 || true
-  timeout $((DURATION + 30)) wrk -t "$THREADS" -c "$CONNECTIONS" -d "${DURATION}s" --timeout 5s --latency \
+  timeout $((DURATION + 30)) wrk -t "$WRK_T" -c "$WRK_C" -d "${DURATION}s" --timeout 5s --latency \
     -H 'Host: localhost' "$@" "$url" >"$TMP/wrk-$label.out" 2>&1 || log "  wrk exited with status $?"
   stats=$(awk '
     function ms(v) {
@@ -308,13 +321,15 @@ load_row() { rows+=("$1|$W_REQ|$W_ERR|$(fmt0 "$W_RPS")|$(fmt2 "$W_P50")|$(fmt2 "
 
 wrk_run direct "http://127.0.0.1:${HAP_PORT[backend]}/v1/ping"
 D_RPS=$W_RPS D_P50=$W_P50
-load_row "backend directly (HAProxy answering 200 ok)"
+load_row "backend directly, $CONNECTIONS connections"
 wrk_run haproxy "http://127.0.0.1:${HAP_PORT[proxy]}/v1/ping"
 H_RPS=$W_RPS
-load_row "HAProxy $haproxy_version -> backend (nbthread ${HAPROXY_THREADS:-default})" \
+load_row "HAProxy -> backend, nbthread ${HAPROXY_THREADS:-$(nproc) (default)}" \
   "$(ratio "$W_RPS" "$D_RPS")x direct req/s"
 wrk_run haproxy1 "http://127.0.0.1:${HAP_PORT[proxy1]}/v1/ping"
 load_row "HAProxy -> backend, nbthread 1 (reading only)" "$(ratio "$W_RPS" "$H_RPS")x HAProxy req/s"
+wrk_run haproxyclose "http://127.0.0.1:${HAP_PORT[proxyclose]}/v1/ping"
+load_row "HAProxy -> backend, new server connection per request (reading only)" "$(ratio "$W_RPS" "$H_RPS")x HAProxy req/s"
 wrk_run router "$ROUTER/bench/ping"
 R_RPS=$W_RPS R_P50=$W_P50
 load_row "portico router -> backend (security off)" "$(ratio "$W_RPS" "$H_RPS")x HAProxy req/s"
@@ -323,7 +338,18 @@ load_row "portico router -> backend, Bearer JWT (reading only)" "$(ratio "$W_RPS
 R_RATIO=$(ratio "$R_RPS" "$H_RPS")
 rows+=("router req/s / HAProxy req/s|-|-|-|-|-|$R_RATIO|>= 0.5|$(verdict "$R_RATIO" ge 0.5)")
 R_OVER=$(minus "$R_P50" "$D_P50")
-rows+=("router p50 - direct p50|-|-|-|-|-|$R_OVER ms|< 1 ms|$(verdict "$R_OVER" lt 1)")
+rows+=("router p50 - direct p50, $CONNECTIONS connections|-|-|-|-|-|$R_OVER ms|< 1 ms|$(verdict "$R_OVER" lt 1)")
+
+# unloaded latency: one connection, one request at a time (no queueing in the p50)
+WRK_T=1 WRK_C=1
+wrk_run direct1 "http://127.0.0.1:${HAP_PORT[backend]}/v1/ping"
+D1_P50=$W_P50
+load_row "backend directly, 1 connection"
+wrk_run haproxy_c1 "http://127.0.0.1:${HAP_PORT[proxy]}/v1/ping"
+load_row "HAProxy -> backend, 1 connection (reading only)" "p50 +$(minus "$W_P50" "$D1_P50") ms over direct"
+wrk_run router1 "$ROUTER/bench/ping"
+R1_OVER=$(minus "$W_P50" "$D1_P50")
+load_row "portico router -> backend, 1 connection" "p50 +$R1_OVER ms over direct" "< 1 ms (reading only)" "$(verdict "$R1_OVER" lt 1)"
 
 # ---------------------------------------------------------------- failover
 
