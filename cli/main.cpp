@@ -112,15 +112,24 @@ int main(int argc, char** argv) {
   if (!chosen) return static_cast<int>(ExitCode::Usage);
   // For tests that check command lines (samples/ci): parse, do not run.
   if (const char* p = std::getenv("PORTICO_PARSE_ONLY"); p && std::string(p) == "1") return 0;
+  // With --format json, stdout holds one JSON document, failures included
+  // (not when -o sends the report to a file).
+  auto json_failure_out = [&](int code, const std::string& message, const std::string& hint) {
+    if (inv.get("format") == "json" && inv.get("output").empty())
+      std::cout << cli::json_failure(chosen->name, code, message, hint).dump(2) << "\n" << std::flush;
+  };
   try {
     return chosen->run(inv);
   } catch (const portico::Error& e) {
     std::cerr << "portico: error: " << e.what() << "\n";
     if (!e.hint().empty()) std::cerr << "  hint: " << e.hint() << "\n";
+    json_failure_out(static_cast<int>(e.code()), e.what(), e.hint());
     return static_cast<int>(e.code());
   } catch (const std::exception& e) {
     std::cerr << "portico: internal error: " << e.what() << "\n"
               << "  please report this, with the command that caused it\n";
+    json_failure_out(static_cast<int>(ExitCode::Input), std::string("internal error: ") + e.what(),
+                     "please report this, with the command that caused it");
     return static_cast<int>(ExitCode::Input);
   }
 }

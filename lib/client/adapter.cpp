@@ -186,7 +186,17 @@ void AdapterClient::deploy(const std::string& zip_path, bool override, const std
   req.file_name = name + ".zip";
   req.progress = options_.progress;
   bool ambiguous = false;
-  net::HttpResponse res = send(req, true, &ambiguous);
+  net::HttpResponse res;
+  try {
+    res = send(req, true, &ambiguous);
+  } catch (const Error& e) {
+    // A timeout or a lost answer: the adapter may have taken the upload.
+    if (!ambiguous || e.code() != ExitCode::Network) throw;
+    throw Error(ExitCode::Network,
+                std::string(e.what()) + "; the upload may have reached the adapter, so the deploy may still have been applied",
+                "check with 'portico list -e " + target_.label + "' before deploying again (with --override if " +
+                    name + " " + version + " is listed)");
+  }
   if (res.status == 200) return;
   if (res.status == 409) {
     bool exists = false;

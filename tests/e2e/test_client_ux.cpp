@@ -183,3 +183,201 @@ TEST_CASE("deploy: SIGINT or SIGTERM at any moment of a large deploy leaves noth
     }
   }
 }
+
+// =================================== item 2: applied but not verified
+
+TEST_CASE("deploy: a 200 whose verification then fails says the upload was answered 200 and how to check") {
+  Cli c;
+  TempDir t;
+  write_project(t.path + "/proj");
+  auto opt = fake_for();
+  opt.hostile = FakeAdapter::Hostile::Silent;  // GET /apis never answers
+  opt.hostile_method = "GET";
+  opt.hostile_count = 1000;
+  FakeAdapter fake(opt);
+  auto r = c({"deploy", t.path + "/proj", "-e", fake.url(), "--timeout", "2"}, admin());
+  INFO(r);
+  CHECK(r.code == 6);
+  CHECK(fake.deployed());
+  CHECK(contains(r.err, "uploaded Pets 1.0.0 and the adapter answered 200, but verification failed"));
+  CHECK(contains(r.err, "did not answer in time"));
+  CHECK(contains(r.err, "portico list -e " + fake.url()));
+  CHECK(!contains(r.err, "check that the adapter is running"));
+  CHECK(!contains(r.out, "deployed "));
+}
+
+TEST_CASE("deploy: a --timeout during the upload says the deploy may still have been applied") {
+  Cli c;
+  TempDir t;
+  write_project(t.path + "/proj");
+  auto opt = fake_for();
+  opt.hostile = FakeAdapter::Hostile::Silent;  // POST /apis never answers
+  opt.hostile_count = 1000;
+  FakeAdapter fake(opt);
+  auto r = c({"deploy", t.path + "/proj", "-e", fake.url(), "--timeout", "2", "--retries", "0"}, admin());
+  INFO(r);
+  CHECK(r.code == 6);
+  CHECK(contains(r.err, "the deploy may still have been applied"));
+  CHECK(contains(r.err, "portico list -e " + fake.url()));
+}
+
+// ======================================== item 6: --dry-run as a preflight
+
+TEST_CASE("deploy: --dry-run exits 4 with 'update: needs --override' for an API that exists, 0 with --override") {
+  Cli c;
+  TempDir t;
+  write_project(t.path + "/proj");
+  auto opt = fake_for();
+  opt.preloaded = {opt.api};
+  FakeAdapter fake(opt);
+  auto r = c({"deploy", t.path + "/proj", "-e", fake.url(), "--dry-run"}, admin());
+  INFO(r);
+  CHECK(r.code == 4);
+  CHECK(contains(r.out, "update: needs --override"));
+  CHECK(contains(r.err, "--override"));
+  auto o = c({"deploy", t.path + "/proj", "-e", fake.url(), "--dry-run", "--override"}, admin());
+  INFO(o);
+  CHECK(o.code == 0);
+  CHECK(contains(o.out, "update (override)"));
+}
+
+TEST_CASE("deploy: --dry-run names a base path held by another API on the vhost and exits 4, like the real deploy") {
+  TempGateway g;
+  Cli c;
+  TempDir t;
+  write_project(t.path + "/first", Api("First", "1.0.0", "/shared"));
+  write_project(t.path + "/second", Api("Second", "1.0.0", "/shared"));
+  std::vector<std::string> tls{"--ca-cert", g.ca()};
+  auto first = c({"deploy", t.path + "/first", "-e", g.origin(), "--ca-cert", g.ca()}, admin());
+  INFO(first);
+  REQUIRE(first.code == 0);
+  for (bool override : {false, true}) {
+    CAPTURE(override);
+    std::vector<std::string> args{"deploy", t.path + "/second", "-e", g.origin(), "--ca-cert", g.ca(), "--dry-run"};
+    if (override) args.push_back("--override");
+    auto dry = c(args, admin());
+    INFO(dry);
+    CHECK(dry.code == 4);
+    CHECK(contains(dry.out, "conflict"));
+    CHECK(contains(dry.out, "First 1.0.0 holds /shared on vhost localhost"));
+    CHECK(!contains(dry.out, "create"));
+    CHECK(contains(dry.err, "even with --override"));
+    args.push_back("--format");
+    args.push_back("json");
+    auto dj = c(args, admin());
+    auto j = json::parse(dj.out, nullptr, false);
+    INFO(dj);
+    REQUIRE(j.is_object());
+    CHECK(j["ok"] == false);
+    CHECK(j["exit_code"] == 4);
+    CHECK(j["conflict"]["name"] == "First");
+    args.resize(args.size() - 2);
+    args.erase(std::find(args.begin(), args.end(), "--dry-run"));
+    auto real = c(args, admin());
+    INFO(real);
+    CHECK(real.code == dry.code);
+  }
+}
+
+// ================================ item 7: one JSON document, also on failure
+
+TEST_CASE("--format json: every command that takes it prints one JSON document with ok false on failure") {
+  Cli c;
+  TempDir t;
+  write_project(t.path + "/proj");
+  auto opt = fake_for();
+  opt.preloaded = {opt.api};
+  FakeAdapter fake(opt);
+  std::string closed = "http://127.0.0.1:" + std::to_string(closed_port());
+  write_file(t.path + "/broken/Definitions/swagger.yaml", "openapi: 3.0.1\ninfo: {title: B, version: '1'}\n"
+                                                            "x-wso2-basePath: /b\npaths: {}\n"
+                                                            "x-wso2-production-endpoints: {urls: [], type: failover}\n");
+  write_file(t.path + "/badcfg/config.yaml", "environments: [unclosed\n  : :\n");
+  write_file(t.path + "/broken/api.yaml", "type: api\nversion: v4.0.0\ndata: {name: B, version: '1', context: /b}\n");
+  struct Case {
+    std::string what;
+    std::vector<std::string> args;
+    std::map<std::string, std::string> env;
+    int code;
+  };
+  std::vector<Case> cases{
+      {"deploy 409", {"deploy", t.path + "/proj", "-e", fake.url()}, admin(), 4},
+      {"deploy without credentials", {"deploy", t.path + "/proj", "-e", fake.url()}, {}, 5},
+      {"deploy, wrong password", {"deploy", t.path + "/proj", "-e", fake.url()},
+       {{"PORTICO_USERNAME", "admin"}, {"PORTICO_PASSWORD", "nope"}}, 5},
+      {"deploy, closed port", {"deploy", t.path + "/proj", "-e", closed, "--retries", "0"}, admin(), 6},
+      {"deploy, validation errors", {"deploy", t.path + "/broken", "-e", fake.url()}, admin(), 1},
+      {"deploy, missing path", {"deploy", t.path + "/nope", "-e", fake.url()}, admin(), 3},
+      {"list, closed port", {"list", "-e", closed}, admin(), 6},
+      {"list, unknown environment", {"list", "-e", "nowhere"}, admin(), 2},
+      {"env list, unreadable config", {"env", "list"}, {{"PORTICO_CONFIG_DIR", t.path + "/badcfg"}}, 3},
+      {"validate, missing path", {"validate", t.path + "/nope.yaml"}, {}, 3},
+      {"endpoints, missing path", {"endpoints", t.path + "/nope.yaml"}, {}, 3},
+      {"probe, missing path", {"probe", t.path + "/nope.yaml"}, {}, 3},
+  };
+  for (const auto& k : cases) {
+    CAPTURE(k.what);
+    auto args = k.args;
+    args.push_back("--format");
+    args.push_back("json");
+    auto r = c(args, k.env);
+    INFO(r);
+    CHECK(r.code == k.code);
+    auto j = json::parse(r.out, nullptr, false);
+    REQUIRE(j.is_object());
+    CHECK(j["ok"] == false);
+    CHECK(j["exit_code"] == k.code);
+    CHECK(j["message"].is_string());
+    CHECK(!j["message"].get<std::string>().empty());
+    CHECK(j["hint"].is_string());
+    CHECK(!r.err.empty());  // the message is on stderr too
+  }
+}
+
+// ======================================== item 13: validate's arguments
+
+TEST_CASE("validate: one missing path among several is reported, the others are validated, exit 3") {
+  Cli c;
+  TempDir t;
+  write_file(t.path + "/a.yaml", kPetsDefinition);
+  write_file(t.path + "/b.yaml", std::string(kPetsBrokenFailoverHead) + "paths: {}\n");
+  auto r = c({"validate", t.path + "/a.yaml", t.path + "/missing.yaml", t.path + "/b.yaml"});
+  INFO(r);
+  CHECK(r.code == 3);
+  CHECK(contains(r.out, "b.yaml:9:7"));
+  CHECK(contains(r.out, "in 2 files"));
+  CHECK(contains(r.err, "missing.yaml"));
+  auto j = c({"validate", t.path + "/a.yaml", t.path + "/missing.yaml", "--format", "json"});
+  INFO(j);
+  CHECK(j.code == 3);
+  auto doc = json::parse(j.out, nullptr, false);
+  REQUIRE(doc.is_object());
+  CHECK(doc["ok"] == false);
+  CHECK(doc.contains("diagnostics"));
+}
+
+TEST_CASE("validate: --report or -o into a missing directory exits 3 before validating") {
+  Cli c;
+  TempDir t;
+  write_file(t.path + "/a.yaml", kPetsDefinition);
+  for (auto flag : {std::vector<std::string>{"--report", "sarif=" + t.path + "/no/such/dir/out.sarif"},
+                    std::vector<std::string>{"-o", t.path + "/no/out.json"}}) {
+    std::vector<std::string> args{"validate", t.path + "/a.yaml"};
+    args.insert(args.end(), flag.begin(), flag.end());
+    auto r = c(args);
+    INFO(r);
+    CHECK(r.code == 3);
+    CHECK(contains(r.err, "does not exist"));
+    CHECK(contains(r.err, "mkdir -p"));
+    CHECK(r.out.empty());  // nothing validated or printed
+  }
+}
+
+TEST_CASE("validate: project/api.yaml suggests validating the project directory") {
+  Cli c;
+  TempDir t;
+  write_project(t.path + "/proj");
+  auto r = c({"validate", t.path + "/proj/api.yaml"});
+  INFO(r);
+  CHECK(contains(r.err, "portico validate " + t.path + "/proj'"));
+}
