@@ -19,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include "cli_run.hpp"
 #include "fake_servers.hpp"
 #include "gateway_process.hpp"
 #include "process.hpp"
@@ -380,4 +381,50 @@ TEST_CASE("validate: project/api.yaml suggests validating the project directory"
   auto r = c({"validate", t.path + "/proj/api.yaml"});
   INFO(r);
   CHECK(contains(r.err, "portico validate " + t.path + "/proj'"));
+}
+
+// ======================================== the main job: the failover probe
+
+TEST_CASE("demo: a deployed failover project whose primary is stopped probes failed-over, exit 7") {
+  TempGateway g;
+  TempDir t;
+  Cli c;
+  TempGateway backup({"--plain-http"});
+  int primary = closed_port();
+  Api shop("Shop", "1.0.0", "/shop");
+  shop.urls = {"http://127.0.0.1:" + std::to_string(primary) + "/v1",
+               "http://127.0.0.1:" + std::to_string(backup.proc->port()) + "/v1"};
+  write_file(t.path + "/shop.yaml", definition_yaml(shop));
+  auto init = c({"init", t.path + "/shop", "--oas", t.path + "/shop.yaml"});
+  INFO(init);
+  REQUIRE(init.code == 0);
+  auto dep = c({"deploy", t.path + "/shop", "-e", g.origin(), "--ca-cert", g.ca()}, admin());
+  INFO(dep);
+  REQUIRE(dep.code == 0);
+  auto probe = c({"probe", t.path + "/shop"});
+  INFO(probe);
+  CHECK(probe.code == 7);
+  CHECK(contains(probe.out, "failed-over"));
+  CHECK(contains(probe.out, "> http://127.0.0.1:" + std::to_string(backup.proc->port()) + "/v1"));
+}
+
+TEST_CASE("demo: README's tour shows every step .ci/demo runs, the failover probe included") {
+  std::string demo = read_file(source_dir() + "/.ci/demo");
+  std::string readme = read_file(source_dir() + "/README.md");
+  REQUIRE(!demo.empty());
+  std::vector<std::string> steps;
+  for (const auto& line : lines_of(demo)) {
+    if (line.rfind("step \"", 0) != 0) continue;
+    std::string s = line.substr(6, line.rfind('"') - 6);
+    for (std::size_t p; (p = s.find("\\$")) != std::string::npos;) s.erase(p, 1);
+    if (s.find("$url") != std::string::npos) continue;  // the port differs every run
+    steps.push_back(s);
+  }
+  CHECK(steps.size() >= 10);
+  for (const auto& s : steps) {
+    CAPTURE(s);
+    CHECK(contains(readme, "    $ " + s + "\n"));
+  }
+  CHECK(contains(demo, "portico\" probe"));
+  CHECK(contains(readme, "exit 7:"));
 }
