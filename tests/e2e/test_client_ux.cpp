@@ -428,3 +428,71 @@ TEST_CASE("demo: README's tour shows every step .ci/demo runs, the failover prob
   CHECK(contains(demo, "portico\" probe"));
   CHECK(contains(readme, "exit 7:"));
 }
+
+// ========================================== item 11: the command line
+
+TEST_CASE("cli: a mistyped command suggests the nearest one; 'portico help [COMMAND]' works") {
+  Cli c;
+  auto typo = c({"validat", "x.yaml"});
+  INFO(typo);
+  CHECK(typo.code == 2);
+  CHECK(contains(typo.err, "unknown command 'validat'"));
+  CHECK(contains(typo.err, "did you mean 'portico validate'?"));
+  CHECK(!contains(typo.err, "A subcommand is required"));
+  auto bogus = c({"bogus"});
+  INFO(bogus);
+  CHECK(bogus.code == 2);
+  CHECK(contains(bogus.err, "unknown command 'bogus'"));
+  CHECK(contains(bogus.err, "portico --help"));
+  auto sub = c({"env", "lst"});
+  INFO(sub);
+  CHECK(sub.code == 2);
+  CHECK(contains(sub.err, "did you mean 'portico env list'?"));
+
+  auto help = c({"help"});
+  INFO(help);
+  CHECK(help.code == 0);
+  CHECK(help.out == c({"--help"}).out);
+  auto deploy = c({"help", "deploy"});
+  INFO(deploy);
+  CHECK(deploy.code == 0);
+  CHECK(deploy.out == c({"deploy", "--help"}).out);
+  CHECK(contains(deploy.out, "--dry-run"));
+  auto envadd = c({"help", "env", "add"});
+  CHECK(envadd.code == 0);
+  CHECK(contains(envadd.out, "--adapter"));
+}
+
+TEST_CASE("cli: an unknown flag points at 'portico COMMAND --help'") {
+  Cli c;
+  auto r = c({"deploy", ".", "--bogus"});
+  INFO(r);
+  CHECK(r.code == 2);
+  CHECK(contains(r.err, "--bogus"));
+  CHECK(contains(r.err, "portico deploy --help"));
+  auto e = c({"env", "add", "x", "--bogus"});
+  INFO(e);
+  CHECK(contains(e.err, "portico env add --help"));
+}
+
+TEST_CASE("cli: the top-level --help is one line per command plus the exit-code table") {
+  Cli c;
+  auto r = c({"--help"});
+  INFO(r);
+  CHECK(r.code == 0);
+  auto lines = lines_of(r.out);
+  CHECK(lines.size() <= 45);
+  CHECK(!contains(r.out, "Examples:"));
+  for (const char* cmd : {"validate", "endpoints", "probe", "init", "deploy", "list", "undeploy", "env", "login",
+                          "logout", "gateway", "completion", "version"}) {
+    CAPTURE(cmd);
+    int n = 0;
+    for (const auto& l : lines)
+      if (l.rfind(std::string("  ") + cmd + " ", 0) == 0) ++n;
+    CHECK(n == 1);
+  }
+  for (const char* code : {"  0  success", "  7  probe", "  8  probe"}) CHECK(contains(r.out, code));
+  auto none = c({});
+  CHECK(none.code == 2);
+  CHECK(contains(none.err, "no command given"));
+}
