@@ -496,3 +496,116 @@ TEST_CASE("cli: the top-level --help is one line per command plus the exit-code 
   CHECK(none.code == 2);
   CHECK(contains(none.err, "no command given"));
 }
+
+// ============================== item 10: init --context, a derived context
+
+namespace {
+// WSO2's failover page, verbatim: no base path anywhere.
+const char* kNoBasePath =
+    "openapi: 3.0.1\n"
+    "info:\n  title: PizzaShack\n  version: 1.0.0\n"
+    "x-wso2-production-endpoints:\n"
+    "  urls:\n    - http://localhost:2380/v1\n    - http://localhost:2381/v1\n"
+    "  type: failover\n"
+    "paths:\n  /menu:\n    get:\n      responses:\n        '200': {description: OK}\n";
+}  // namespace
+
+TEST_CASE("init: without a base path derives context /<name in lower case> and says so in one line") {
+  Cli c;
+  TempDir t;
+  write_file(t.path + "/pizza.yaml", kNoBasePath);
+  auto r = c({"init", t.path + "/shop", "--oas", t.path + "/pizza.yaml"});
+  INFO(r);
+  CHECK(r.code == 0);
+  CHECK(contains(read_file(t.path + "/shop/api.yaml"), "context: /pizzashack\n"));
+  int said = 0;
+  for (const auto& l : lines_of(r.err))
+    if (contains(l, "no base path") && contains(l, "/pizzashack/1.0.0") && contains(l, "--context")) ++said;
+  CHECK(said == 1);
+  auto v = c({"validate", t.path + "/shop"});
+  INFO(v);
+  CHECK(v.code == 0);
+}
+
+TEST_CASE("init: --context PATH is api.yaml's context; the gateway serves the API at PATH/VERSION") {
+  TempGateway g;
+  Cli c;
+  TempDir t;
+  write_file(t.path + "/pizza.yaml", kNoBasePath);
+  auto r = c({"init", t.path + "/shop", "--oas", t.path + "/pizza.yaml", "--context", "/pizza"});
+  INFO(r);
+  CHECK(r.code == 0);
+  CHECK(contains(read_file(t.path + "/shop/api.yaml"), "context: /pizza\n"));
+  CHECK(!contains(r.err, "no base path"));
+  auto d = c({"deploy", t.path + "/shop", "-e", g.origin(), "--ca-cert", g.ca()}, admin());
+  INFO(d);
+  CHECK(d.code == 0);
+  CHECK(contains(d.out, "at /pizza/1.0.0"));
+  auto bad = c({"init", t.path + "/bad", "--oas", t.path + "/pizza.yaml", "--context", "pizza shack"});
+  INFO(bad);
+  CHECK(bad.code == 1);
+  CHECK(contains(bad.err, "basepath-invalid"));
+  CHECK(!fs::exists(t.path + "/bad"));
+}
+
+TEST_CASE("validate: the basepath-missing hint names a concrete base path for this definition") {
+  Cli c;
+  TempDir t;
+  write_file(t.path + "/pizza.yaml", kNoBasePath);
+  auto r = c({"validate", t.path + "/pizza.yaml", "--format", "json"});
+  INFO(r);
+  auto j = json::parse(r.out, nullptr, false);
+  REQUIRE(j.is_object());
+  REQUIRE(j["diagnostics"].size() == 1);
+  std::string hint = j["diagnostics"][0].value("hint", "");
+  CHECK(contains(hint, "x-wso2-basePath: /pizzashack/1.0.0"));
+  CHECK(contains(hint, "context: /pizzashack"));
+}
+
+// ============================================= item 13: init and completion
+
+TEST_CASE("init: --force on an existing project says 'regenerated', a new one 'created'") {
+  Cli c;
+  TempDir t;
+  write_file(t.path + "/pets.yaml", kPetsDefinition);
+  auto first = c({"init", t.path + "/p", "--oas", t.path + "/pets.yaml"});
+  INFO(first);
+  CHECK(contains(first.err, "portico: created Pets"));
+  auto again = c({"init", t.path + "/p", "--oas", t.path + "/pets.yaml", "--force"});
+  INFO(again);
+  CHECK(again.code == 0);
+  CHECK(contains(again.err, "portico: regenerated Pets"));
+  CHECK(!contains(again.err, "created"));
+}
+
+TEST_CASE("completion: --oas completes only definitions (.yaml .yml .json) and --report completes FORMAT= then files") {
+  Cli c;
+  auto bash = c({"completion", "bash"});
+  CHECK(contains(bash.out, "--oas) _portico_definitions; return ;;"));
+  CHECK(contains(bash.out, "'!*.@(yaml|yml|json)'"));
+  CHECK(contains(bash.out, "--report) COMPREPLY=($(compgen -W \"human= json= sarif= junit= github=\""));
+  CHECK(contains(bash.out, "${COMP_WORDS[COMP_CWORD-3]} == --report ]]; then COMPREPLY=($(compgen -f"));
+  auto zsh = c({"completion", "zsh"});
+  CHECK(contains(zsh.out, ":file|url:_portico_definitions'"));
+  CHECK(contains(zsh.out, ":_portico_report human json sarif junit github'"));
+  auto fish = c({"completion", "fish"});
+  CHECK(contains(fish.out, "-l oas -x -a '(__portico_definitions)'"));
+  CHECK(contains(fish.out, "-l report -x -a '(__portico_report human json sarif junit github)'"));
+  // The scripts in completions/ are these.
+  CHECK(read_file(source_dir() + "/completions/portico.bash") == bash.out);
+}
+
+TEST_CASE("init: --oas https:// takes --ca-cert, and a TLS failure says how to pass the CA") {
+  TempGateway g;  // an https server with a self-signed certificate
+  Cli c;
+  TempDir t;
+  auto r = c({"init", t.path + "/p", "--oas", g.origin() + "/openapi.yaml"});
+  INFO(r);
+  CHECK(r.code == 6);
+  CHECK(contains(r.err, "--ca-cert"));
+  auto pinned = c({"init", t.path + "/p", "--oas", g.origin() + "/openapi.yaml", "--ca-cert", g.ca()});
+  INFO(pinned);
+  CHECK(pinned.code == 6);  // verified, then an HTTP error: the gateway serves no definition
+  CHECK(contains(pinned.err, "answered HTTP"));
+  CHECK(!fs::exists(t.path + "/p"));
+}
