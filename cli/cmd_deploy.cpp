@@ -204,7 +204,10 @@ int run_list(const Invocation& inv) {
       throw Error(ExitCode::Usage, "--limit takes a whole number from 1 to 100000000");
     limit = std::stol(l);
   }
-  auto apis = s.client().list(inv.get("query"), limit);
+  std::size_t total = 0;
+  std::string query = inv.get("query");
+  auto apis = s.client().list(query, limit, &total);
+  if (total < apis.size()) total = apis.size();
   std::sort(apis.begin(), apis.end(), [](const client::ApiInfo& a, const client::ApiInfo& b) {
     return std::tie(a.name, a.version, a.vhost) < std::tie(b.name, b.version, b.vhost);
   });
@@ -213,12 +216,19 @@ int run_list(const Invocation& inv) {
     for (const auto& a : apis)
       list.push_back({{"name", a.name}, {"version", a.version}, {"type", a.type}, {"context", a.context},
                       {"environments", a.environments}, {"vhost", a.vhost}});
-    std::cout << nlohmann::ordered_json{{"target", s.target().label}, {"count", apis.size()}, {"apis", list}}.dump(2)
+    std::cout << nlohmann::ordered_json{{"target", s.target().label},
+                                        {"count", apis.size()},
+                                        {"total", total},
+                                        {"apis", list}}
+                     .dump(2)
               << "\n";
     return 0;
   }
   if (apis.empty()) {
-    std::cout << "no APIs deployed on " << s.target().label << "\n";
+    if (!query.empty())
+      std::cout << "no APIs match --query " << query << " on " << s.target().label << "\n";
+    else
+      std::cout << "no APIs deployed on " << s.target().label << "\n";
     return 0;
   }
   std::vector<std::vector<std::string>> rows;
@@ -228,6 +238,8 @@ int run_list(const Invocation& inv) {
     rows.push_back({a.name, a.version, a.type, a.context, envs, a.vhost});
   }
   std::cout << text::render_table({"NAME", "VERSION", "TYPE", "CONTEXT", "ENVIRONMENTS", "VHOST"}, rows);
+  if (total > apis.size())
+    std::cout << apis.size() << " of " << total << " APIs shown (--limit " << limit << ")\n";
   return 0;
 }
 

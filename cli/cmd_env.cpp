@@ -98,7 +98,10 @@ int run_env_list(const Invocation& inv) {
   }
   std::vector<std::vector<std::string>> rows;
   for (const auto& [name, e] : envs) {
-    std::string tls = e.insecure ? "insecure" : e.ca_cert.empty() ? "system CAs" : "CA " + e.ca_cert;
+    std::string tls = e.adapter.rfind("http://", 0) == 0 ? "none (plain HTTP)"
+                      : e.insecure                       ? "insecure"
+                      : e.ca_cert.empty()                ? "system CAs"
+                                                         : "CA " + e.ca_cert;
     auto it = logins.find(name);
     std::string login =
         it == logins.end() ? "-" : it->second.username + " (" + expiry_text(it->second.expires) + ")";

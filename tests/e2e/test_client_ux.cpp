@@ -609,3 +609,152 @@ TEST_CASE("init: --oas https:// takes --ca-cert, and a TLS failure says how to p
   CHECK(contains(pinned.err, "answered HTTP"));
   CHECK(!fs::exists(t.path + "/p"));
 }
+
+// ============================================== item 12: hints that help
+
+namespace {
+// `portico env add NAME --adapter URL FLAGS` and a login as admin, both required to succeed.
+void add_and_login(const Cli& c, const std::string& name, const std::string& url, const std::vector<std::string>& flags) {
+  std::vector<std::string> args{"env", "add", name, "--adapter", url};
+  args.insert(args.end(), flags.begin(), flags.end());
+  REQUIRE(c(args).code == 0);
+  ChildProcess p(c.argv({"login", name, "-u", "admin", "--password-stdin"}), c.full_env({}), true);
+  p.write_stdin("admin");
+  p.close_stdin();
+  auto st = p.wait_exit(30s);
+  INFO(p.stderr_text());
+  REQUIRE(st == 0);
+}
+}  // namespace
+
+TEST_CASE("hints: a wrong PORTICO_PASSWORD over a good stored login says the credentials came from the environment") {
+  TempGateway g;
+  Cli c;
+  add_and_login(c, "local", g.origin(), {"--ca-cert", g.ca()});
+  auto r = c({"list", "-e", "local"}, {{"PORTICO_USERNAME", "admin"}, {"PORTICO_PASSWORD", "wrong"}});
+  INFO(r);
+  CHECK(r.code == 5);
+  CHECK(contains(r.err, "came from PORTICO_USERNAME and PORTICO_PASSWORD in the environment"));
+  CHECK(contains(r.err, "portico login local"));
+  CHECK(!contains(r.err, "login ENV"));
+  auto ok = c({"list", "-e", "local"});  // the stored login itself is fine
+  CHECK(ok.code == 0);
+  auto url = c({"list", "-e", g.origin(), "--ca-cert", g.ca()}, {{"PORTICO_USERNAME", "admin"}, {"PORTICO_PASSWORD", "x"}});
+  INFO(url);
+  CHECK(url.code == 5);
+  CHECK(!contains(url.err, "ENV"));
+}
+
+TEST_CASE("hints: a TLS failure against a pinned CA says the certificate does not chain to it") {
+  TempGateway g, other;
+  Cli c;
+  REQUIRE(c({"env", "add", "local", "--adapter", g.origin(), "--ca-cert", other.ca()}).code == 0);
+  auto r = c({"list", "-e", "local"}, admin());
+  INFO(r);
+  CHECK(r.code == 6);
+  CHECK(contains(r.err, "does not chain to the pinned CA " + other.ca()));
+  CHECK(!contains(r.err, "pass the adapter's CA with --ca-cert"));
+}
+
+TEST_CASE("hints: an expired stored token is not sent without a way to renew it: 'run portico login NAME'") {
+  TempGateway g({"--token-lifetime", "1"});
+  Cli c;
+  add_and_login(c, "local", g.origin(), {"--ca-cert", g.ca()});
+  std::this_thread::sleep_for(2500ms);
+  std::string before = g.log();
+  auto r = c({"list", "-e", "local"});
+  INFO(r);
+  CHECK(r.code == 5);
+  CHECK(contains(r.err, "expired"));
+  CHECK(contains(r.err, "portico login local -u admin"));
+  std::this_thread::sleep_for(200ms);
+  CHECK(g.log() == before);  // nothing was sent
+}
+
+TEST_CASE("validate: tab indentation is reported at the tab: YAML cannot be indented with tabs") {
+  Cli c;
+  TempDir t;
+  write_file(t.path + "/tab.yaml", "openapi: 3.0.1\ninfo:\n  title: x\n  version: '1'\n"
+                                   "x-wso2-production-endpoints:\n  urls:\n\t- http://a.example.com/v1\npaths: {}\n");
+  auto r = c({"validate", t.path + "/tab.yaml"});
+  INFO(r);
+  CHECK(r.code == 1);
+  CHECK(contains(r.out, "tab.yaml:7:1: error: a tab indents this line: YAML cannot be indented with tabs"));
+}
+
+// ================================================ item 13: smaller things
+
+TEST_CASE("list: --query without a match says so, and --limit says '2 of 4'") {
+  Cli c;
+  auto opt = fake_for();
+  for (const char* n : {"Alpha", "Beta", "Gamma", "Delta"}) {
+    FakeApi a;
+    a.name = n;
+    a.version = "1.0.0";
+    a.context = std::string("/") + n;
+    opt.preloaded.push_back(a);
+  }
+  FakeAdapter fake(opt);
+  auto q = c({"list", "-e", fake.url(), "--query", "type:ws"}, admin());
+  INFO(q);
+  CHECK(q.code == 0);
+  CHECK(contains(q.out, "no APIs match --query type:ws"));
+  CHECK(!contains(q.out, "no APIs deployed"));
+  auto l = c({"list", "-e", fake.url(), "--limit", "2"}, admin());
+  INFO(l);
+  CHECK(contains(l.out, "2 of 4 APIs shown (--limit 2)"));
+  auto j = json::parse(c({"list", "-e", fake.url(), "--limit", "2", "--format", "json"}, admin()).out, nullptr, false);
+  REQUIRE(j.is_object());
+  CHECK(j["count"] == 2);
+  CHECK(j["total"] == 4);
+  auto all = c({"list", "-e", fake.url()}, admin());
+  CHECK(!contains(all.out, " of "));
+}
+
+TEST_CASE("env list: an http:// environment shows no TLS, not 'system CAs'") {
+  Cli c;
+  REQUIRE(c({"env", "add", "plain", "--adapter", "http://127.0.0.1:9080"}).code == 0);
+  auto r = c({"env", "list"});
+  INFO(r);
+  CHECK(contains(r.out, "none (plain HTTP)"));
+  CHECK(!contains(r.out, "system CAs"));
+}
+
+TEST_CASE("deploy: each retry of a refused connection is printed as it starts") {
+  Cli c;
+  TempDir t;
+  write_project(t.path + "/proj");
+  auto r = c({"deploy", t.path + "/proj", "-e", "http://127.0.0.1:" + std::to_string(closed_port()), "--retries", "2"},
+             admin());
+  INFO(r);
+  CHECK(r.code == 6);
+  CHECK(contains(r.err, "retry 1/2 in "));
+  CHECK(contains(r.err, "retry 1/2: POST http://127.0.0.1:"));
+  CHECK(contains(r.err, "retry 2/2: POST http://127.0.0.1:"));
+}
+
+TEST_CASE("deploy: a 413 states the archive's size and the gateway's limit") {
+  TempGateway g({"--max-upload", "100000"});
+  Cli c;
+  TempDir t;
+  write_project(t.path + "/proj");
+  write_file(t.path + "/proj/Docs/big.bin", noise(300000));
+  auto r = c({"deploy", t.path + "/proj", "-e", g.origin(), "--ca-cert", g.ca()}, admin());
+  INFO(r);
+  CHECK(r.code == 4);
+  CHECK(contains(r.err, "too large (413): the archive is "));
+  CHECK(contains(r.err, "limit of 100000 bytes"));
+}
+
+TEST_CASE("probe: a refused connection reads 'connection refused', not 'refused: Connection refused'") {
+  Cli c;
+  TempDir t;
+  Api a;
+  a.urls = {"http://127.0.0.1:" + std::to_string(closed_port()) + "/v1",
+            "http://127.0.0.1:" + std::to_string(closed_port()) + "/v1"};
+  write_file(t.path + "/def.yaml", definition_yaml(a));
+  auto r = c({"probe", t.path + "/def.yaml", "--timeout", "300"});
+  INFO(r);
+  CHECK(contains(r.out, "connection refused"));
+  CHECK(!contains(lower(r.out), "refused: connection refused"));
+}
