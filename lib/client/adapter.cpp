@@ -120,8 +120,8 @@ net::HttpResponse AdapterClient::send(net::HttpRequest req, bool authenticated, 
     std::uniform_int_distribution<long> jitter(base / 2, base + base / 2);
     long delay = jitter(rng);
     if (options_.notice)
-      options_.notice(why + "; retry " + std::to_string(attempt + 1) + "/" + std::to_string(options_.retries) +
-                      " in " + std::to_string(delay) + " ms");
+      options_.notice(why + "; retrying in " + std::to_string(delay) + " ms (" + std::to_string(attempt + 1) + "/" +
+                    std::to_string(options_.retries) + ")");
     options_.sleep_ms(delay);
   }
 }
