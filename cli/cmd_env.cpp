@@ -138,7 +138,8 @@ int run_login(const Invocation& inv) {
     password = *pw;
   } else {
     throw Error(ExitCode::Auth, "no password: there is no terminal to ask on",
-                "pipe it in: printf '%s' \"$PASSWORD\" | portico login ENV -u USER --password-stdin");
+                "pipe it in: printf '%s' \"$PASSWORD\" | portico login " + inv.get("ENV") + " -u " + user +
+                    " --password-stdin");
   }
   std::string env = inv.get("ENV");
   if (env.rfind("http", 0) == 0)

@@ -645,6 +645,16 @@ TEST_CASE("hints: a wrong PORTICO_PASSWORD over a good stored login says the cre
   CHECK(!contains(url.err, "ENV"));
 }
 
+TEST_CASE("hints: login without a terminal names the environment and user, not ENV and USER") {
+  Cli c;
+  REQUIRE(c({"env", "add", "prod", "--adapter", "https://127.0.0.1:9"}).code == 0);
+  auto r = c({"login", "prod", "-u", "ci"});
+  INFO(r);
+  CHECK(r.code == 5);
+  CHECK(contains(r.err, "portico login prod -u ci --password-stdin"));
+  CHECK(!contains(r.err, "ENV"));
+}
+
 TEST_CASE("hints: a TLS failure against a pinned CA says the certificate does not chain to it") {
   TempGateway g, other;
   Cli c;
