@@ -4,6 +4,8 @@
 
 #include "client/prepare.hpp"
 #include "endpoints/resolve.hpp"
+#include "gateway/acceptance.hpp"
+#include "util/file.hpp"
 #include "handlers.hpp"
 #include "terminal.hpp"
 #include "project/api_yaml.hpp"
@@ -28,6 +30,15 @@ std::string human_size(std::uintmax_t n) {
 
 // Inputs from this size on get a progress line before each slow step.
 constexpr std::uintmax_t kProgressBytes = 1u << 20;
+
+// The vhosts the adapter would deploy this archive to (its
+// deployment_environments.yaml; the definition is not parsed again).
+std::vector<std::string> project_vhosts(const client::Prepared& p) {
+  std::vector<std::string> out;
+  if (auto api = gateway::quick_look(file::read(p.zip.string(), 512u << 20)))
+    for (const auto& t : api->targets) out.push_back(t.vhost);
+  return out;
+}
 
 const client::ApiInfo* find_api(const std::vector<client::ApiInfo>& apis, const client::Prepared& p) {
   for (const auto& a : apis)
@@ -57,10 +68,21 @@ int run_deploy(const Invocation& inv) {
     r.files = p.files;
     print_findings(r, std::cerr);
   }
-  if (p.blocked) {
-    std::cerr << "portico: deploy stopped: validation found errors; nothing was uploaded\n";
+  if (p.blocked && json) {
+    auto j = json_failure("deploy", static_cast<int>(ExitCode::Findings),
+                          "deploy stopped: validation found errors; nothing was uploaded",
+                          "run 'portico validate " + path + "' to see them with their hints");
+    j["findings"] = nlohmann::ordered_json::array();
+    for (const auto& f : p.findings)
+      j["findings"].push_back({{"file", f.file}, {"line", f.line}, {"column", f.column},
+                               {"severity", to_string(f.severity)}, {"rule", f.rule}, {"message", f.message}});
+    std::cout << j.dump(2) << "\n";
+    std::cerr << "portico: error: deploy stopped: validation found errors; nothing was uploaded\n";
     return static_cast<int>(ExitCode::Findings);
   }
+  if (p.blocked)
+    throw Error(ExitCode::Findings, "deploy stopped: validation found errors; nothing was uploaded",
+                "run 'portico validate " + path + "' to see them with their hints");
   if (auto keep = inv.get("keep-archive"); !keep.empty()) {
     std::error_code ec;
     fs::copy_file(p.zip, keep, fs::copy_options::overwrite_existing, ec);
@@ -71,9 +93,35 @@ int run_deploy(const Invocation& inv) {
   if (inv.flag("dry-run")) {
     auto apis = s.client().list();
     const client::ApiInfo* existing = find_api(apis, p);
-    std::string action = !existing ? "create" : override ? "update (override)" : "update: needs --override";
+    // What the adapter would do, as far as the listing tells: the same API
+    // needs --override; another API holding the base path on one of this
+    // project's vhosts gets 409 even with it.
+    std::vector<std::string> vhosts = project_vhosts(p);
+    auto on_our_vhost = [&](const client::ApiInfo& a) {
+      return vhosts.empty() || std::find(vhosts.begin(), vhosts.end(), a.vhost) != vhosts.end();
+    };
+    const client::ApiInfo* holder = nullptr;
+    for (const auto& a : apis)
+      if (!(a.name == p.name && a.version == p.version) && a.context == p.basepath && on_our_vhost(a)) holder = &a;
+    std::string action, problem;
+    if (holder) {
+      action = "refused: base path conflict";
+      problem = "another API, " + holder->name + " " + holder->version + ", holds the base path " + p.basepath +
+                " on vhost " + holder->vhost + ": the adapter would answer 409, even with --override";
+    } else if (!existing) {
+      action = "create";
+    } else if (override) {
+      action = "update (override)";
+    } else {
+      action = "update: needs --override";
+      problem = p.name + " " + p.version + " is already deployed on " + s.target().label +
+                ": the adapter would answer 409 without --override";
+    }
+    int code = problem.empty() ? 0 : static_cast<int>(ExitCode::Refused);
     if (json) {
-      nlohmann::ordered_json j{{"dry_run", true},
+      nlohmann::ordered_json j{{"ok", code == 0},
+                               {"exit_code", code},
+                               {"dry_run", true},
                                {"target", s.target().label},
                                {"adapter", s.target().base_url},
                                {"source", client::to_string(p.kind)},
@@ -83,19 +131,33 @@ int run_deploy(const Invocation& inv) {
                                {"archive", {{"entries", p.package.entries}, {"bytes", p.package.size}}},
                                {"exists", existing != nullptr},
                                {"action", action}};
+      if (holder)
+        j["conflict"] = {{"name", holder->name}, {"version", holder->version}, {"context", holder->context},
+                         {"vhost", holder->vhost}};
+      if (!problem.empty()) j["message"] = problem;
       std::cout << j.dump(2) << "\n";
     } else {
-      std::cout << "Plan (dry run, nothing uploaded)\n"
-                << text::render_table({"", ""}, {{"target", s.target().label + " (" + s.target().base_url + ")"},
-                                                 {"source", std::string(client::to_string(p.kind)) + " " + path},
-                                                 {"API", p.name + " " + p.version},
-                                                 {"context", p.basepath},
-                                                 {"archive", std::to_string(p.package.entries.size()) +
-                                                                 " entries, " + human_size(p.package.size)},
-                                                 {"action", action}});
+      std::vector<std::vector<std::string>> rows{
+          {"target", s.target().label + " (" + s.target().base_url + ")"},
+          {"source", std::string(client::to_string(p.kind)) + " " + path},
+          {"API", p.name + " " + p.version},
+          {"context", p.basepath}};
+      if (holder) rows.push_back({"conflict", holder->name + " " + holder->version + " holds " + p.basepath +
+                                                  " on vhost " + holder->vhost});
+      rows.push_back({"archive", std::to_string(p.package.entries.size()) + " entries, " + human_size(p.package.size)});
+      rows.push_back({"action", action});
+      std::cout << "Plan (dry run, nothing uploaded)\n" << text::render_table({"", ""}, rows);
       for (const auto& e : p.package.entries) std::cout << "  " << e << "\n";
     }
-    return 0;
+    if (!problem.empty()) {
+      std::cerr << "portico: dry run: the deploy would be refused: " << problem << "\n";
+      std::cerr << "  hint: "
+                << (holder ? "change the base path (x-wso2-basePath, or context in api.yaml), or undeploy " +
+                                 holder->name + " " + holder->version + " first"
+                           : std::string("deploy with --override to update it"))
+                << "\n";
+    }
+    return code;
   }
 
   s.enable_progress();
@@ -106,7 +168,17 @@ int run_deploy(const Invocation& inv) {
 
   bool verified = false;
   if (!inv.flag("no-verify")) {
-    auto apis = s.client().list();
+    std::vector<client::ApiInfo> apis;
+    try {
+      apis = s.client().list();
+    } catch (const Error& e) {
+      // The deploy itself got its 200: say so, then why it is not verified.
+      throw Error(e.code(),
+                  "uploaded " + p.name + " " + p.version + " and the adapter answered 200, but verification failed: " +
+                      e.what(),
+                  "the deploy was probably applied: check with 'portico list -e " + s.target().label +
+                      "' (deploying again needs --override if it is listed)");
+    }
     const client::ApiInfo* a = find_api(apis, p);
     if (!a)
       throw Error(ExitCode::Refused,
@@ -142,7 +214,10 @@ int run_list(const Invocation& inv) {
       throw Error(ExitCode::Usage, "--limit takes a whole number from 1 to 100000000");
     limit = std::stol(l);
   }
-  auto apis = s.client().list(inv.get("query"), limit);
+  std::size_t total = 0;
+  std::string query = inv.get("query");
+  auto apis = s.client().list(query, limit, &total);
+  if (total < apis.size()) total = apis.size();
   std::sort(apis.begin(), apis.end(), [](const client::ApiInfo& a, const client::ApiInfo& b) {
     return std::tie(a.name, a.version, a.vhost) < std::tie(b.name, b.version, b.vhost);
   });
@@ -151,12 +226,19 @@ int run_list(const Invocation& inv) {
     for (const auto& a : apis)
       list.push_back({{"name", a.name}, {"version", a.version}, {"type", a.type}, {"context", a.context},
                       {"environments", a.environments}, {"vhost", a.vhost}});
-    std::cout << nlohmann::ordered_json{{"target", s.target().label}, {"count", apis.size()}, {"apis", list}}.dump(2)
+    std::cout << nlohmann::ordered_json{{"target", s.target().label},
+                                        {"count", apis.size()},
+                                        {"total", total},
+                                        {"apis", list}}
+                     .dump(2)
               << "\n";
     return 0;
   }
   if (apis.empty()) {
-    std::cout << "no APIs deployed on " << s.target().label << "\n";
+    if (!query.empty())
+      std::cout << "no APIs match --query " << query << " on " << s.target().label << "\n";
+    else
+      std::cout << "no APIs deployed on " << s.target().label << "\n";
     return 0;
   }
   std::vector<std::vector<std::string>> rows;
@@ -166,6 +248,8 @@ int run_list(const Invocation& inv) {
     rows.push_back({a.name, a.version, a.type, a.context, envs, a.vhost});
   }
   std::cout << text::render_table({"NAME", "VERSION", "TYPE", "CONTEXT", "ENVIRONMENTS", "VHOST"}, rows);
+  if (total > apis.size())
+    std::cout << apis.size() << " of " << total << " APIs shown (--limit " << limit << ")\n";
   return 0;
 }
 

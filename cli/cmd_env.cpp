@@ -98,7 +98,10 @@ int run_env_list(const Invocation& inv) {
   }
   std::vector<std::vector<std::string>> rows;
   for (const auto& [name, e] : envs) {
-    std::string tls = e.insecure ? "insecure" : e.ca_cert.empty() ? "system CAs" : "CA " + e.ca_cert;
+    std::string tls = e.adapter.rfind("http://", 0) == 0 ? "none (plain HTTP)"
+                      : e.insecure                       ? "insecure"
+                      : e.ca_cert.empty()                ? "system CAs"
+                                                         : "CA " + e.ca_cert;
     auto it = logins.find(name);
     std::string login =
         it == logins.end() ? "-" : it->second.username + " (" + expiry_text(it->second.expires) + ")";
@@ -135,7 +138,8 @@ int run_login(const Invocation& inv) {
     password = *pw;
   } else {
     throw Error(ExitCode::Auth, "no password: there is no terminal to ask on",
-                "pipe it in: printf '%s' \"$PASSWORD\" | portico login ENV -u USER --password-stdin");
+                "pipe it in: printf '%s' \"$PASSWORD\" | portico login " + inv.get("ENV") + " -u " + user +
+                    " --password-stdin");
   }
   std::string env = inv.get("ENV");
   if (env.rfind("http", 0) == 0)

@@ -4,7 +4,10 @@
 
 #include "handlers.hpp"
 #include "net/http.hpp"
+#include "endpoints/resolve.hpp"
+#include "project/api_yaml.hpp"
 #include "project/generate.hpp"
+#include "project/load.hpp"
 #include "report/reporter.hpp"
 #include "rules/validate.hpp"
 #include "terminal.hpp"
@@ -19,12 +22,13 @@ namespace {
 
 constexpr std::size_t kMaxDownload = 32u << 20;
 
-std::string download(const std::string& url) {
+std::string download(const std::string& url, const std::string& ca_cert) {
   if (url.rfind("https://", 0) != 0)
     throw Error(ExitCode::Usage, "--oas: only https:// URLs are downloaded (TLS verified)", "or download it yourself and pass the file");
   auto transport = net::make_curl_transport();
   net::HttpRequest req;
   req.url = url;
+  req.ca_file = ca_cert;
   req.timeout_ms = 60000;
   req.max_response_bytes = kMaxDownload;
   try {
@@ -33,7 +37,11 @@ std::string download(const std::string& url) {
       throw Error(ExitCode::Network, "--oas: " + url + " answered HTTP " + std::to_string(res.status));
     return res.body;
   } catch (const net::TransportError& e) {
-    throw Error(ExitCode::Network, "--oas: cannot download " + url + ": " + e.what());
+    throw Error(ExitCode::Network, "--oas: cannot download " + url + ": " + e.what(),
+                e.failure == net::Failure::Tls
+                    ? (ca_cert.empty() ? "if the server's certificate comes from a private CA, pass it with --ca-cert FILE"
+                                       : "the server's certificate does not chain to the CA in " + ca_cert)
+                    : "");
   }
 }
 
@@ -52,7 +60,13 @@ int run_init(const Invocation& inv) {
     source = project::starter_definition();
     display = "starter definition";
   } else if (oas.rfind("https://", 0) == 0 || oas.rfind("http://", 0) == 0) {
-    source = download(oas);
+    std::string ca = inv.get("ca-cert");
+    if (!ca.empty()) {
+      std::error_code ec;
+      if (!fs::is_regular_file(ca, ec)) throw Error(ExitCode::Input, "--ca-cert: cannot read " + ca);
+      ca = fs::absolute(ca).string();
+    }
+    source = download(oas, ca);
     display = oas;
   } else {
     source = file::read(oas, 64u << 20);
@@ -65,6 +79,28 @@ int run_init(const Invocation& inv) {
   r.findings = rules::check_definition(*d);
   r.documents.push_back(d);
   r.files = 1;
+  std::string context = inv.get("context");
+  auto has = [&](std::string_view rule) {
+    return std::any_of(r.findings.begin(), r.findings.end(), [&](const Finding& f) { return f.rule == rule; });
+  };
+  bool derived = context.empty() && has("basepath-missing");
+  std::shared_ptr<doc::Document> api_doc;
+  if (project::is_openapi(d->root) && (!context.empty() || derived)) {
+    // Validate as the project will be: with the api.yaml that holds the context.
+    project::Generated pre = project::generate_project(*d, context);
+    api_doc = std::make_shared<doc::Document>(doc::parse("api.yaml (generated)", pre.files.front().content));
+    project::ApiYaml meta = project::read_api_yaml(api_doc);
+    r.findings = rules::check_definition(*d, &meta);
+    r.documents.push_back(api_doc);
+    if (derived && !has("basepath-missing") && !inv.quiet)
+      std::cerr << "portico: the definition has no base path: using context " << pre.context
+                << " (the gateway serves it at " << pre.context << "/" << pre.version
+                << "); --context PATH chooses another\n";
+    auto res = endpoints::resolve(*d, &meta);
+    if (!context.empty() && res.basepath.value != pre.context + "/" + pre.version)
+      std::cerr << "portico: warning: --context " << context << " is overridden by the definition's base path "
+                << res.basepath.value << " (the adapter uses that one)\n";
+  }
   bool errors = std::any_of(r.findings.begin(), r.findings.end(), [](const Finding& f) { return f.severity == Severity::Error; });
   if (!r.findings.empty()) print_findings(r, std::cerr);
   if (errors) {
@@ -76,11 +112,12 @@ int run_init(const Invocation& inv) {
   bool existed = fs::exists(dir, ec);
   if (existed && !fs::is_directory(dir, ec))
     throw Error(ExitCode::Input, dir.string() + " exists and is not a directory");
-  if (existed && !empty_dir(dir) && !inv.flag("force"))
+  bool was_empty = !existed || empty_dir(dir);
+  if (existed && !was_empty && !inv.flag("force"))
     throw Error(ExitCode::Input, dir.string() + " is not empty",
                 "pass --force to overwrite the files init generates (nothing else is touched or deleted)");
 
-  project::Generated g = project::generate_project(*d);
+  project::Generated g = project::generate_project(*d, context);
   // A new directory is built beside its final place and renamed into it, so a
   // failure leaves nothing half-written; an existing one gets each file
   // replaced atomically and keeps everything else.
@@ -109,7 +146,7 @@ int run_init(const Invocation& inv) {
     throw;
   }
   if (!inv.quiet) {
-    std::cerr << "portico: created " << g.name << " " << g.version << " in " << dir.string() << ":";
+    std::cerr << "portico: " << (existed && !was_empty ? "regenerated " : "created ") << g.name << " " << g.version << " in " << dir.string() << ":";
     for (const auto& f : g.files) std::cerr << " " << f.path;
     std::cerr << "\nnext: portico validate " << dir.string() << " && portico deploy " << dir.string() << " -e ENV\n";
   }

@@ -15,8 +15,9 @@ namespace portico::cli {
 // EnvName: a configured environment name (completed from the config at
 // completion time); Path: files and directories.
 // RuleId: a validation rule id (completed from the rule catalogue).
-// Dir: a directory only.
-enum class ValueKind { None, Text, Path, Dir, Choice, Number, EnvName, RuleId };
+// Dir: a directory only. Definition: an OpenAPI file (.yaml .yml .json) or
+// a directory. ReportSpec: FORMAT=FILE, with the formats as choices.
+enum class ValueKind { None, Text, Path, Dir, Choice, Number, EnvName, RuleId, Definition, ReportSpec };
 
 struct FlagSpec {
   std::string_view name;        // long name without dashes: "format"

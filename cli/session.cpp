@@ -23,6 +23,14 @@ std::string env_var(const char* name) {
 
 bool is_url(const std::string& s) { return s.rfind("https://", 0) == 0 || s.rfind("http://", 0) == 0; }
 
+// Whether a password can be asked for (prompt_password's /dev/tty).
+bool has_terminal() {
+  int fd = ::open("/dev/tty", O_RDWR | O_CLOEXEC);
+  if (fd < 0) return false;
+  ::close(fd);
+  return true;
+}
+
 }  // namespace
 
 long long now_seconds() {
@@ -105,18 +113,30 @@ Session::Session(const Invocation& inv, bool need_auth)
   std::string user = env_var("PORTICO_USERNAME"), pass = env_var("PORTICO_PASSWORD"), token = env_var("PORTICO_TOKEN");
   if (!token.empty()) {
     auth_.token = token;
+    auth_.origin = "PORTICO_TOKEN";
     if (!user.empty() && !pass.empty())
       auth_.renewal_credentials = [user, pass] { return std::optional<std::pair<std::string, std::string>>({user, pass}); };
   } else if (!user.empty() && !pass.empty()) {
     auth_.username = user;
     auth_.password = pass;
+    auth_.origin = "PORTICO_USERNAME and PORTICO_PASSWORD";
   } else if (!env_name_.empty()) {
     auto logins = store_.logins();
     auto it = logins.find(env_name_);
     if (it != logins.end() && !it->second.token.empty()) {
       auth_.token = it->second.token;
+      auth_.origin = "the stored login";
       std::string stored_user = it->second.username;
       std::string name = env_name_;
+      // An expired token is not sent when it cannot be renewed (no terminal
+      // to ask the password on): say what to do instead.
+      long long exp = it->second.expires;
+      if (need_auth && exp > 0 && exp <= now_seconds() && !has_terminal())
+        throw Error(ExitCode::Auth,
+                    "the stored token for " + name + " (" + stored_user + ") expired " +
+                        std::to_string((now_seconds() - exp) / 60) + " min ago, and there is no terminal to renew it on",
+                    "run 'portico login " + name + " -u " + stored_user +
+                        "' (or --password-stdin), or set PORTICO_USERNAME and PORTICO_PASSWORD");
       auth_.renewal_credentials = [stored_user, name]() -> std::optional<std::pair<std::string, std::string>> {
         auto pw = prompt_password("Password for " + stored_user + " on " + name + " (the token has expired): ");
         if (!pw) return std::nullopt;

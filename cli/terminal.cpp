@@ -26,4 +26,9 @@ void print_findings(const rules::Result& r, std::ostream& out) {
   report::make_reporter("human", style)->write(rep, out);
 }
 
+nlohmann::ordered_json json_failure(std::string_view command, int exit_code, const std::string& message,
+                                    const std::string& hint) {
+  return {{"ok", false}, {"command", command}, {"exit_code", exit_code}, {"message", message}, {"hint", hint}};
+}
+
 }  // namespace portico::cli

@@ -9,6 +9,15 @@ _portico_paths() {
   COMPREPLY=($(compgen -d -- "$cur") $(compgen -f -X '!*.@(yaml|yml|json|zip)' -- "$cur"))
   eval "$restore"
 }
+# Directories, and OpenAPI definitions: .yaml .yml .json
+_portico_definitions() {
+  local IFS=$'\n' restore
+  restore=$(shopt -p extglob)
+  shopt -s extglob
+  compopt -o filenames 2>/dev/null
+  COMPREPLY=($(compgen -d -- "$cur") $(compgen -f -X '!*.@(yaml|yml|json)' -- "$cur"))
+  eval "$restore"
+}
 _portico() {
   local cur=${COMP_WORDS[COMP_CWORD]} prev=
   (( COMP_CWORD > 0 )) && prev=${COMP_WORDS[COMP_CWORD-1]}
@@ -30,9 +39,11 @@ _portico() {
       if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W "--config-dir --no-color --quiet -q --verbose -v --version --help" -- "$cur")); else COMPREPLY=($(compgen -W "validate explain endpoints probe init deploy list undeploy env login logout gateway completion version" -- "$cur")); fi ;;
     env) COMPREPLY=($(compgen -W "add list remove import-apictl" -- "$cur")) ;;
     "validate")
+      if [[ $prev == = && ${COMP_WORDS[COMP_CWORD-3]} == --report ]]; then COMPREPLY=($(compgen -f -- "$cur")); compopt -o filenames 2>/dev/null; return; fi
+      if [[ $prev == --report && $cur == *=* ]]; then COMPREPLY=($(compgen -f -P "${cur%%=*}=" -- "${cur#*=}")); return; fi
       case "$prev" in
         --format) COMPREPLY=($(compgen -W "human json sarif junit github" -- "$cur")); return ;;
-        --report) :; return ;;
+        --report) COMPREPLY=($(compgen -W "human= json= sarif= junit= github=" -- "$cur")); compopt -o nospace 2>/dev/null; return ;;
         -o|--output) COMPREPLY=($(compgen -f -- "$cur")); compopt -o filenames 2>/dev/null; return ;;
         --fail-on) COMPREPLY=($(compgen -W "error warning info never" -- "$cur")); return ;;
         --rule-off) COMPREPLY=($(compgen -W "syntax duplicate-key not-openapi info-missing paths-key-invalid extension-misplaced extension-unknown endpoints-not-map endpoint-ref-invalid urls-missing urls-not-list urls-empty url-not-string failover-type-case type-unknown type-missing failover-single-url failover-duplicate-url failover-basepath-mismatch advance-config-invalid advance-config-range security-config-invalid security-config-incomplete security-config-plaintext url-invalid url-scheme url-scheme-missing url-host url-port url-extra basepath-missing basepath-invalid api-name-invalid api-version-invalid no-endpoints sandbox-only servers-overridden servers-path-mismatch project-api-yaml-missing project-definition-missing project-api-yaml-invalid project-stray-file project-symlink project-name-mismatch" -- "$cur")); return ;;
@@ -72,10 +83,12 @@ _portico() {
       ;;
     "init")
       case "$prev" in
-        --oas) COMPREPLY=($(compgen -f -- "$cur")); compopt -o filenames 2>/dev/null; return ;;
+        --oas) _portico_definitions; return ;;
+        --context) :; return ;;
+        --ca-cert) COMPREPLY=($(compgen -f -- "$cur")); compopt -o filenames 2>/dev/null; return ;;
         --config-dir) COMPREPLY=($(compgen -d -- "$cur")); compopt -o filenames 2>/dev/null; return ;;
       esac
-      if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W "--oas --force --config-dir --no-color --quiet -q --verbose -v --help" -- "$cur")); return; fi
+      if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W "--oas --context --ca-cert --force --config-dir --no-color --quiet -q --verbose -v --help" -- "$cur")); return; fi
       COMPREPLY=($(compgen -d -- "$cur")); compopt -o filenames 2>/dev/null
       ;;
     "deploy")

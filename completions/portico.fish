@@ -11,6 +11,24 @@ function __portico_paths
         test -f $f; and echo $f
     end
 end
+function __portico_definitions
+    __fish_complete_directories (commandline -ct) ''
+    for f in (commandline -ct)*.{yaml,yml,json}
+        test -f $f; and echo $f
+    end
+end
+# FORMAT=FILE: the formats (given as arguments), then files after '='.
+function __portico_report
+    set -l t (commandline -ct)
+    if string match -q -- '*=*' $t
+        set -l pre (string replace -r '=.*' '=' -- $t)
+        for f in (__fish_complete_path (string replace -r '^[^=]*=' '' -- $t))
+            echo $pre$f
+        end
+    else
+        printf '%s=\n' $argv
+    end
+end
 # True when the command words (options left out) start with the arguments.
 function __portico_is
     set -l words (commandline -opc)
@@ -57,7 +75,7 @@ complete -c portico -s q -l quiet -d 'print only results and errors'
 complete -c portico -s v -l verbose -d 'print more detail on stderr (credentials and tokens redacted)'
 complete -c portico -n __fish_use_subcommand -l version -d 'print the version'
 complete -c portico -n '__portico_is validate' -l format -x -a 'human json sarif junit github' -d 'output format on stdout'
-complete -c portico -n '__portico_is validate' -l report -x -d 'also write a report in FORMAT to FILE (repeatable)'
+complete -c portico -n '__portico_is validate' -l report -x -a '(__portico_report human json sarif junit github)' -d 'also write a report in FORMAT to FILE (repeatable)'
 complete -c portico -n '__portico_is validate' -l no-annotations -d 'no GitHub annotations, even when GITHUB_ACTIONS=true'
 complete -c portico -n '__portico_is validate' -s o -l output -r -F -d 'write the report to FILE instead of stdout'
 complete -c portico -n '__portico_is validate' -l fail-on -x -a 'error warning info never' -d 'exit 1 when a finding is at or above LEVEL'
@@ -74,7 +92,9 @@ complete -c portico -n '__portico_is probe' -l ca-cert -r -F -d 'CA bundle for h
 complete -c portico -n '__portico_is probe' -l watch -x -d 'probe again every SECONDS and print transitions, until interrupted'
 complete -c portico -n '__portico_is probe' -l format -x -a 'human json junit' -d 'output format'
 complete -c portico -n '__portico_is probe' -a '(__portico_paths)'
-complete -c portico -n '__portico_is init' -l oas -r -F -d 'the OpenAPI definition (a file, or an https:// URL)'
+complete -c portico -n '__portico_is init' -l oas -x -a '(__portico_definitions)' -d 'the OpenAPI definition (a file, or an https:// URL)'
+complete -c portico -n '__portico_is init' -l context -x -d 'api.yaml context (default: the base path without its version, else /NAME in lower case)'
+complete -c portico -n '__portico_is init' -l ca-cert -r -F -d 'CA bundle to verify an https:// --oas with, besides the system store'
 complete -c portico -n '__portico_is init' -l force -d 'write into a non-empty DIR (overwrites generated files only)'
 complete -c portico -n '__portico_is init' -a '(__fish_complete_directories (commandline -ct))'
 complete -c portico -n '__portico_is deploy' -s e -l environment -x -a '(__portico_envs)' -d 'adapter: an environment name or an https:// URL'

@@ -1,6 +1,7 @@
 #include "client/adapter.hpp"
 
 #include <chrono>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <thread>
@@ -72,6 +73,9 @@ net::HttpResponse AdapterClient::send(net::HttpRequest req, bool authenticated, 
   std::mt19937 rng(std::random_device{}());
   bool renewed = false;
   for (int attempt = 0;; ++attempt) {
+    if (attempt > 0 && options_.notice)  // each retry as it starts
+      options_.notice("retry " + std::to_string(attempt) + "/" + std::to_string(options_.retries) + ": " + req.method +
+                      " " + req.url);
     net::HttpRequest r = req;
     if (authenticated) add_auth(r);
     std::string why;
@@ -96,7 +100,11 @@ net::HttpResponse AdapterClient::send(net::HttpRequest req, bool authenticated, 
       if (e.ambiguous() && ambiguous) *ambiguous = true;
       if (!retry || attempt >= options_.retries) {
         std::string hint;
-        if (e.failure == net::Failure::Tls)
+        if (e.failure == net::Failure::Tls && !target_.ca_file.empty())
+          hint = "the adapter's certificate does not chain to the pinned CA " + target_.ca_file +
+                 ": check that this file is the CA that signed the adapter's certificate (and that the "
+                 "certificate names this host and has not expired)";
+        else if (e.failure == net::Failure::Tls)
           hint = "pass the adapter's CA with --ca-cert (or 'portico env add ... --ca-cert FILE'); "
                  "--insecure skips verification, for development only";
         else if (e.failure == net::Failure::Timeout)
@@ -106,14 +114,14 @@ net::HttpResponse AdapterClient::send(net::HttpRequest req, bool authenticated, 
         throw Error(ExitCode::Network,
                     describe_failure(e) + " at " + target_.base_url + " (" + target_.label + "): " + e.what(), hint);
       }
-      why = describe_failure(e);
+      why = describe_failure(e) + " (" + e.what() + ")";
     }
     long base = 500L << attempt;
     std::uniform_int_distribution<long> jitter(base / 2, base + base / 2);
     long delay = jitter(rng);
     if (options_.notice)
       options_.notice(why + "; retrying in " + std::to_string(delay) + " ms (" + std::to_string(attempt + 1) + "/" +
-                      std::to_string(options_.retries) + ")");
+                    std::to_string(options_.retries) + ")");
     options_.sleep_ms(delay);
   }
 }
@@ -123,15 +131,34 @@ void AdapterClient::fail_status(const net::HttpResponse& res, const std::string&
   std::string where = " (" + target_.label + ")";
   switch (res.status) {
     case 401:
-    case 403:
+    case 403: {
+      bool named = target_.label.rfind("http://", 0) != 0 && target_.label.rfind("https://", 0) != 0;
+      std::string hint;
+      if (auth_.origin.rfind("PORTICO_", 0) == 0)
+        hint = "the credentials came from " + auth_.origin + " in the environment, which take precedence over " +
+               (named ? "a stored login: check them, or unset them to use 'portico login " + target_.label + "'"
+                      : "anything else: check them");
+      else if (named)
+        hint = "run 'portico login " + target_.label + "', or set PORTICO_USERNAME and PORTICO_PASSWORD";
+      else
+        hint = "set PORTICO_USERNAME and PORTICO_PASSWORD (or PORTICO_TOKEN)";
       throw Error(ExitCode::Auth,
                   action + " failed: the adapter refused the credentials" + where + (msg.empty() ? "" : ": " + msg),
-                  "run 'portico login ENV', or set PORTICO_USERNAME and PORTICO_PASSWORD");
+                  hint);
+    }
     case 500:
       if (msg.empty())
         throw Error(ExitCode::Refused, action + " failed: the adapter answered 500 with no reason" + where,
                     "run 'portico validate' on the project, and read the adapter's log");
       throw Error(ExitCode::Refused, action + " failed: the adapter rejected it" + where + ": " + msg);
+    case 413:
+      throw Error(ExitCode::Refused,
+                  action + " failed: the adapter refused the upload as too large (413)" +
+                      (upload_bytes_ ? ": the archive is " + std::to_string(upload_bytes_) + " bytes" : std::string()) +
+                      where + (msg.empty() ? "" : ": " + msg),
+                  "the adapter's upload limit is smaller than the archive: leave large documentation out of the "
+                  "project (Docs/), or raise the limit (portico gateway --max-upload BYTES; Choreo Connect: the "
+                  "adapter's and router's request size limits)");
     case 502:
     case 503:
     case 504:
@@ -184,9 +211,24 @@ void AdapterClient::deploy(const std::string& zip_path, bool override, const std
   req.file_part_name = "file";
   req.file_path = zip_path;
   req.file_name = name + ".zip";
+  {
+    std::error_code ec;
+    auto n = std::filesystem::file_size(zip_path, ec);
+    upload_bytes_ = ec ? 0 : static_cast<std::size_t>(n);
+  }
   req.progress = options_.progress;
   bool ambiguous = false;
-  net::HttpResponse res = send(req, true, &ambiguous);
+  net::HttpResponse res;
+  try {
+    res = send(req, true, &ambiguous);
+  } catch (const Error& e) {
+    // A timeout or a lost answer: the adapter may have taken the upload.
+    if (!ambiguous || e.code() != ExitCode::Network) throw;
+    throw Error(ExitCode::Network,
+                std::string(e.what()) + "; the upload may have reached the adapter, so the deploy may still have been applied",
+                "check with 'portico list -e " + target_.label + "' before deploying again (with --override if " +
+                    name + " " + version + " is listed)");
+  }
   if (res.status == 200) return;
   if (res.status == 409) {
     bool exists = false;
@@ -207,7 +249,7 @@ void AdapterClient::deploy(const std::string& zip_path, bool override, const std
 }
 
 
-std::vector<ApiInfo> AdapterClient::list(const std::string& query, long limit) {
+std::vector<ApiInfo> AdapterClient::list(const std::string& query, long limit, std::size_t* total) {
   if (query.size() > 9 || !chars_ok(query, ":", false))
     throw Error(ExitCode::Usage, "--query '" + query + "' is not a filter the adapter takes (at most 9 letters and ':')",
                 "for example --query type:http or --query type:ws");
@@ -235,6 +277,8 @@ std::vector<ApiInfo> AdapterClient::list(const std::string& query, long limit) {
         if (e.is_string()) a.environments.push_back(e);
     out.push_back(std::move(a));
   }
+  if (total)
+    *total = j.contains("total") && j["total"].is_number_unsigned() ? j["total"].get<std::size_t>() : out.size();
   return out;
 }
 

@@ -29,6 +29,9 @@ struct Auth {
   std::function<std::optional<std::pair<std::string, std::string>>()> renewal_credentials;
   // Called with a renewed token and its expiry, to store it.
   std::function<void(const std::string&, long long)> on_renewed;
+  // Where the credentials came from, for hints: "PORTICO_USERNAME and
+  // PORTICO_PASSWORD", "PORTICO_TOKEN", "the stored login", or "".
+  std::string origin;
 };
 
 struct Options {
@@ -58,7 +61,9 @@ class AdapterClient {
   // Uploads the archive. `expected` (name, version) is used to settle a 409
   // that follows an ambiguous failure.
   void deploy(const std::string& zip_path, bool override, const std::string& name, const std::string& version);
-  std::vector<ApiInfo> list(const std::string& query = {}, long limit = 0);
+  // `total`, when given, gets how many APIs match (the adapter's "total",
+  // which --limit does not cut).
+  std::vector<ApiInfo> list(const std::string& query = {}, long limit = 0, std::size_t* total = nullptr);
   void undeploy(const std::string& name, const std::string& version, const std::string& vhost,
                 const std::vector<std::string>& environments);
 
@@ -71,6 +76,7 @@ class AdapterClient {
   Target target_;
   Auth auth_;
   Options options_;
+  std::size_t upload_bytes_ = 0;  // the archive being deployed, for a 413's message
 };
 
 // The `exp` claim of a JWT, without verifying it (0 when unreadable).

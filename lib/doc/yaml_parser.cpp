@@ -174,8 +174,28 @@ const Node* parse_yaml(Document& doc, const Limits& limits) {
     throw StopParse("nesting deeper than the parser allows", static_cast<std::uint32_t>(e.mark.line + 1),
                     static_cast<std::uint32_t>(e.mark.column + 1));
   } catch (const YAML::Exception& e) {
-    std::string msg = e.msg;
-    throw StopParse(msg, static_cast<std::uint32_t>(e.mark.line + 1),
+    // yaml-cpp reports tab indentation as "illegal block entry" or "illegal
+    // map value": find the tab that indents a line up to the error, and say it.
+    std::size_t err_line = e.mark.line < 0 ? 0 : static_cast<std::size_t>(e.mark.line);
+    std::size_t line = 0, start = 0;
+    std::uint32_t tab_line = 0, tab_col = 0;
+    while (start <= doc.source.size() && line <= err_line) {
+      std::size_t end = doc.source.find('\n', start);
+      if (end == std::string::npos) end = doc.source.size();
+      for (std::size_t i = start; i < end && (doc.source[i] == ' ' || doc.source[i] == '\t'); ++i)
+        if (doc.source[i] == '\t') {
+          tab_line = static_cast<std::uint32_t>(line + 1);
+          tab_col = static_cast<std::uint32_t>(i - start + 1);
+          break;
+        }
+      start = end + 1;
+      ++line;
+    }
+    if (tab_line)
+      throw StopParse("a tab indents this line: YAML cannot be indented with tabs, use spaces (the parser says: " +
+                          e.msg + ")",
+                      tab_line, tab_col);
+    throw StopParse(e.msg, static_cast<std::uint32_t>(e.mark.line + 1),
                     static_cast<std::uint32_t>(e.mark.column + 1));
   }
   return builder.root() ? builder.root() : doc.make(Kind::Null, 1, 1);

@@ -196,9 +196,10 @@ void run_server_impl(const ServerConfig& config, const std::function<void(const 
   svr.Post(pattern, handle);
   svr.Delete(pattern, handle);
   svr.Put(pattern, handle);
-  svr.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+  svr.set_error_handler([max = config.max_upload](const httplib::Request& req, httplib::Response& res) {
     if (!res.body.empty()) return;
-    std::string msg = res.status == 413 ? "the upload is larger than the gateway's --max-upload limit"
+    std::string msg = res.status == 413 ? "the upload is larger than the gateway's --max-upload limit of " +
+                                              std::to_string(max) + " bytes"
                       : res.status == 404 ? "no such resource: " + req.path
                                           : "request failed";
     res.set_content(error_response(res.status, msg).body, "application/json");

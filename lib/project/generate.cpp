@@ -46,12 +46,21 @@ std::string endpoint_type(const endpoints::Group* prod, const endpoints::Group* 
 
 }  // namespace
 
-Generated generate_project(const doc::Document& definition) {
+std::string derived_context(const std::string& name) {
+  std::string c = "/";
+  for (char ch : text::to_lower(name))
+    if (std::isalnum(static_cast<unsigned char>(ch)) || ch == '~' || ch == '_' || ch == '.' || ch == '-') c += ch;
+  return c == "/" ? "/api" : c;
+}
+
+Generated generate_project(const doc::Document& definition, const std::string& context) {
   Generated g;
   endpoints::Resolution r = endpoints::resolve(definition);
   g.name = r.name.value;
   g.version = r.version.value;
-  g.context = context_of(r.basepath.value, g.version);
+  g.context = !context.empty()             ? context
+              : r.basepath.value.empty() ? derived_context(g.name)
+                                         : context_of(r.basepath.value, g.version);
   const endpoints::Group* prod = r.api_group(endpoints::Environment::Production);
   const endpoints::Group* sand = r.api_group(endpoints::Environment::Sandbox);
 

@@ -22,8 +22,13 @@ struct Generated {
 };
 
 // `definition` must be an OpenAPI document (validate first). The definition
-// file is Definitions/swagger.json when it is JSON, else .yaml.
-Generated generate_project(const doc::Document& definition);
+// file is Definitions/swagger.json when it is JSON, else .yaml. The context
+// is `context` when given, else the definition's base path without its
+// version, else (no base path at all) "/" + the name in lower case.
+Generated generate_project(const doc::Document& definition, const std::string& context = {});
+
+// The context generate_project gives a definition without any base path.
+std::string derived_context(const std::string& name);
 
 // A starter definition with API-level and resource-level failover blocks.
 std::string starter_definition();

@@ -8,6 +8,7 @@
 #include "report/xml.hpp"
 #include "util/error.hpp"
 #include "util/table.hpp"
+#include "util/text.hpp"
 
 namespace portico::report {
 
@@ -54,7 +55,9 @@ class Human : public ProbeReporter {
         std::string mark = serving || lb_serving ? (color_ ? "\x1b[1;32m>\x1b[0m" : ">") : " ";
         std::string state = !g.probed ? "-" : !r ? "skipped" : r->available ? "up" : "down";
         std::string reason = !r ? u.problem : std::string(probe::to_string(r->reason));
-        if (r && !r->available && !r->detail.empty()) reason += ": " + r->detail;
+        if (r && !r->available && !r->detail.empty())  // "connection refused", not "refused: Connection refused"
+          reason = text::to_lower(r->detail).find(reason) != std::string::npos ? text::to_lower(r->detail)
+                                                                               : reason + ": " + r->detail;
         std::string ms = r && r->available ? fmt::format("{:.1f} ms", r->connect_ms) : "";
         std::string tls;
         if (r && r->tls.checked)

@@ -2,6 +2,7 @@
 #include <regex>
 
 #include "endpoints/url.hpp"
+#include "project/generate.hpp"
 #include "rules/context.hpp"
 #include "util/text.hpp"
 
@@ -39,9 +40,16 @@ void check_api(const Context& c) {
   const auto& r = c.resolved;
 
   if (r.basepath.value.empty()) {
+    // A concrete value for this definition: /NAME in lower case (as init derives it).
+    std::string ctx = project::derived_context(r.name.value.empty() ? "myapi" : r.name.value);
+    std::string ver = r.version.value.empty() ? "1.0.0" : r.version.value;
     emit_located(c, "basepath-missing", r.basepath,
                  "the API has no base path: the adapter rejects it",
-                 "add 'x-wso2-basePath: /myapi' at the root");
+                 c.meta ? "add 'context: " + ctx + "' under 'data:' in api.yaml (the gateway serves it at " + ctx +
+                              "/" + ver + ")"
+                        : "add 'x-wso2-basePath: " + ctx + "/" + ver + "' at the root, or run 'portico init DIR "
+                          "--oas FILE', which writes 'context: " + ctx + "' to api.yaml (served at " + ctx + "/" +
+                          ver + ")");
   } else if (!match_basepath(r.basepath.value)) {
     emit_located(c, "basepath-invalid", r.basepath,
                  "base path '" + r.basepath.value + "' does not match ^/[a-zA-Z0-9~/_.-]*$: the adapter rejects it",

@@ -1,7 +1,10 @@
 #include "util/temp_file.hpp"
 
+#include <dirent.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -18,9 +21,45 @@ constexpr int kSlots = 16;
 // Paths the signal handler removes; a slot holds a heap string or null.
 std::atomic<char*> g_slots[kSlots];
 
+// Removes `path` and every sibling named `path.*`: writers such as libzip
+// build the file as `path.XXXXXX` and rename it at the end, so an interrupt
+// in the middle leaves that sibling, not `path`. Async-signal-safe: only
+// open, getdents64, unlinkat and close, no allocation.
+void remove_with_siblings(const char* path) {
+  ::unlink(path);
+  const char* slash = std::strrchr(path, '/');
+  if (!slash) return;
+  char dir[4096];
+  std::size_t dlen = static_cast<std::size_t>(slash - path);
+  if (dlen == 0) dlen = 1;  // "/name"
+  if (dlen >= sizeof dir) return;
+  std::memcpy(dir, path, dlen);
+  dir[dlen] = '\0';
+  const char* base = slash + 1;
+  std::size_t blen = std::strlen(base);
+  if (blen == 0) return;
+  int fd = ::open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return;
+  alignas(8) char buf[8192];
+  for (;;) {
+    long n = ::syscall(SYS_getdents64, fd, buf, sizeof buf);
+    if (n <= 0) break;
+    for (long off = 0; off < n;) {
+      // struct linux_dirent64: ino (8), off (8), reclen (2), type (1), name
+      unsigned short reclen;
+      std::memcpy(&reclen, buf + off + 16, sizeof reclen);
+      const char* name = buf + off + 19;
+      if (std::strncmp(name, base, blen) == 0 && name[blen] == '.' && name[blen + 1] != '\0')
+        ::unlinkat(fd, name, 0);
+      off += reclen;
+    }
+  }
+  ::close(fd);
+}
+
 void on_signal(int sig) {
   for (auto& s : g_slots)
-    if (char* p = s.load()) ::unlink(p);  // async-signal-safe
+    if (char* p = s.load()) remove_with_siblings(p);
   ::signal(sig, SIG_DFL);
   ::raise(sig);
 }
@@ -61,8 +100,7 @@ TempFile::TempFile(const std::string& suffix) {
 
 TempFile::~TempFile() {
   if (slot_ >= 0) ::free(g_slots[slot_].exchange(nullptr));
-  std::error_code ec;
-  std::filesystem::remove(path_, ec);
+  remove_with_siblings(path_.c_str());
 }
 
 }  // namespace portico

@@ -1,5 +1,6 @@
 // A temporary file that is removed on every exit path: by the destructor,
-// and by a SIGINT/SIGTERM/SIGHUP handler for the files alive at that moment.
+// and by a SIGINT/SIGTERM/SIGHUP handler for the files alive at that moment,
+// with any `PATH.*` sibling a writer (libzip) was building it in.
 #pragma once
 
 #include <filesystem>

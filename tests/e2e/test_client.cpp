@@ -1244,11 +1244,11 @@ TEST_CASE_FIXTURE(WithProject, "deploy: --dry-run prints the plan (create, or up
   FakeAdapter existing(preloaded_options());
   auto u = deploy(existing.url(), {"--dry-run"});
   INFO(u);
-  REQUIRE(u.code == 0);
+  REQUIRE(u.code == 4);  // what the real deploy would give
   CHECK(contains(u.out, "update: needs --override"));
   auto uj = deploy(existing.url(), {"--dry-run", "--format", "json"});
   INFO(uj);
-  REQUIRE(uj.code == 0);
+  REQUIRE(uj.code == 4);
   auto j = json::parse(uj.out, nullptr, false);
   REQUIRE(j.is_object());
   CHECK(j["dry_run"] == true);
@@ -1394,7 +1394,7 @@ TEST_CASE("deploy: a single OpenAPI file is deployed as the project init would b
 
   // The same as init + deploy of the project directory.
   REQUIRE(c({"init", t.path + "/proj", "--oas", t.path + "/catalog.yaml"}).code == 0);
-  auto dry = c({"deploy", t.path + "/proj", "-e", fake.url(), "--dry-run", "--keep-archive", t.path + "/init.zip"}, "",
+  auto dry = c({"deploy", t.path + "/proj", "-e", fake.url(), "--dry-run", "--override", "--keep-archive", t.path + "/init.zip"}, "",
                admin_env());
   INFO(dry);
   REQUIRE(dry.code == 0);
@@ -1571,7 +1571,7 @@ TEST_CASE_FIXTURE(WithProject, "deploy: leaves no temporary files and does not t
   CHECK(conflict.code == 4);
   check_clean("after a 409");
   auto dry = c({"deploy", proj, "-e", fake.url(), "--dry-run"}, "", env);
-  CHECK(dry.code == 0);
+  CHECK(dry.code == 4);  // it exists: the real deploy would need --override
   check_clean("after a dry run");
   auto closed = c({"deploy", proj, "-e", "http://127.0.0.1:" + std::to_string(closed_port()), "--retries", "0"}, "", env);
   CHECK(closed.code == 6);
