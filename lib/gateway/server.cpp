@@ -6,12 +6,16 @@
 #include <malloc.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <iostream>
+#include <mutex>
 #include <thread>
 
 #include "crypto/keys.hpp"
+#include "gateway/router/engine.hpp"
+#include "serve/http.hpp"
 #include "net/module.hpp"
 #include "util/error.hpp"
 #include "util/file.hpp"
@@ -49,6 +53,33 @@ std::string read_pem_checked(const fs::path& p, const char* what) {
 }
 
 thread_local std::chrono::steady_clock::time_point request_start;
+
+void log_line(const std::string& line) {
+  std::string l = line + "\n";
+  std::fwrite(l.data(), 1, l.size(), stderr);
+  std::fflush(stderr);
+}
+
+long long wall_seconds() {
+  return static_cast<long long>(
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+}
+
+// The router's table from every deployment in the store.
+std::shared_ptr<const router::Table> load_table(const Store& store) {
+  std::vector<router::LoadedApi> apis;
+  for (auto& [d, bytes] : store.snapshot()) {
+    std::vector<std::string> vhosts;
+    for (const auto& t : d.targets)
+      if (std::find(vhosts.begin(), vhosts.end(), t.vhost) == vhosts.end()) vhosts.push_back(t.vhost);
+    try {
+      apis.push_back(router::load_api(d.name, d.version, d.basepath, vhosts, bytes));
+    } catch (const std::exception& e) {
+      log_line(std::string("router: cannot serve ") + d.name + " " + d.version + ": " + e.what());
+    }
+  }
+  return router::build_table(apis);
+}
 
 }  // namespace
 
@@ -124,7 +155,8 @@ void run_server_impl(const ServerConfig& config, const std::function<void(const 
     }
     return httplib::Server::HandlerResponse::Unhandled;
   });
-  auto handle = [&service](const httplib::Request& hreq, httplib::Response& hres) {
+  std::function<void()> on_change;
+  auto handle = [&service, &on_change](const httplib::Request& hreq, httplib::Response& hres) {
     Request req;
     req.method = hreq.method;
     req.path = hreq.path.substr(kBasePath.size());
@@ -140,6 +172,7 @@ void run_server_impl(const ServerConfig& config, const std::function<void(const 
       req.body = hreq.body;
     }
     Response res = service.handle(req);
+    if (res.status == 200 && (req.method == "POST" || req.method == "DELETE") && on_change) on_change();
     hres.status = res.status;
     if (!res.body.empty()) hres.set_content(res.body, "application/json");
   };
@@ -180,12 +213,53 @@ void run_server_impl(const ServerConfig& config, const std::function<void(const 
                                        ": the address is in use or not available",
                 "pick another port with --listen HOST:PORT (port 0 picks a free one)");
   }
+  // The router: its own event loop on one thread, same certificate.
+  std::unique_ptr<serve::Runtime> runtime;
+  std::unique_ptr<router::Engine> engine;
+  std::mutex rebuild_mu;
+  int router_port = 0;
+  if (config.router) {
+    runtime = serve::make_runtime();
+    router::EngineConfig ec;
+    ec.health = config.health;
+    ec.users.passwords = config.service.users;
+    ec.key = token_key.get();
+    ec.log = log_line;
+    ec.wall_clock = wall_seconds;
+    engine = std::make_unique<router::Engine>(runtime->loop(), ec);
+    serve::ListenerConfig lc;
+    lc.host = config.router_host;
+    lc.port = config.router_port;
+    lc.max_connections = config.router_max_connections;
+    if (!config.plain_http) {
+      TlsFiles tls = tls_files(config);
+      lc.tls = true;
+      lc.cert_pem = read_pem_checked(tls.cert, "certificate");
+      lc.key_pem = read_pem_checked(tls.key, "private key");
+    }
+    router::Engine* eng = engine.get();
+    router_port = runtime->listen(lc, [eng](serve::Request&& r, serve::Respond respond) {
+      eng->handle(std::move(r), std::move(respond));
+    });
+    engine->set_table(load_table(store));
+    serve::Runtime* rt = runtime.get();
+    on_change = [&store, &rebuild_mu, rt, eng] {
+      std::lock_guard lock(rebuild_mu);
+      auto table = load_table(store);
+      rt->loop().post([eng, table] { eng->set_table(table); });
+    };
+  }
+  std::thread router_thread;
+  if (runtime) router_thread = std::thread([&runtime] { runtime->run(); });
+
   // httplib's stop() does nothing until its listen loop has started, so a
   // signal that arrives just after the start line is retried until the loop ends.
   std::atomic<bool> done{false};
-  std::thread waiter([&svr, &done, sigs] {
+  serve::Runtime* rt_ptr = runtime.get();
+  std::thread waiter([&svr, &done, sigs, rt_ptr] {
     int sig = 0;
     sigwait(&sigs, &sig);
+    if (rt_ptr) rt_ptr->stop();
     while (!done) {
       svr.stop();
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -193,14 +267,23 @@ void run_server_impl(const ServerConfig& config, const std::function<void(const 
   });
   std::string scheme = config.plain_http ? "http" : "https";
   std::string host = config.host.find(':') != std::string::npos ? "[" + config.host + "]" : config.host;
+  std::string router_note;
+  if (runtime) {
+    std::string rhost = config.router_host.find(':') != std::string::npos ? "[" + config.router_host + "]" : config.router_host;
+    router_note = "and " + scheme + "://" + rhost + ":" + std::to_string(router_port) + " (router) ";
+  }
   on_ready("portico gateway listening on " + scheme + "://" + host + ":" + std::to_string(port) +
-           std::string(kBasePath) + " " + ca_note);
+           std::string(kBasePath) + " (adapter) " + router_note + ca_note);
   bool ok = svr.listen_after_bind();
   if (!ok && svr.is_running()) svr.stop();
   done = true;
   // Wake the waiter if the server ended for another reason.
   pthread_kill(waiter.native_handle(), SIGTERM);
   waiter.join();
+  if (runtime) {
+    runtime->stop();
+    router_thread.join();
+  }
 }
 
 }  // namespace portico::netmod
