@@ -388,3 +388,42 @@ TEST_CASE("router e2e: a thousand idle connections do not stop other clients, SI
   for (int fd : idle) ::close(fd);
   g.proc.reset();
 }
+
+TEST_CASE("router e2e: a black-holed primary fails its checks (timeout) and the backup serves") {
+  BlackHole hole;
+  REQUIRE(hole.ok());
+  EchoBackend backup("backup");
+  RouterGateway g;
+  g.deploy(g.zip("Hole", "1.0", definition("Hole", "1.0", failover_root({hole.url() + "/api", backup.url("/api")}), kGetItems)));
+  g.wait_checked("Hole 1.0 production");
+  auto tok = g.token();
+  CHECK(g.call("GET", "/Hole/1.0/items", tok).body == "backup GET /api/items auth=");
+  json view = g.clusters();
+  CHECK(view["clusters"][0]["hosts"][0]["health"] == "unhealthy");
+  CHECK(view["clusters"][0]["hosts"][0]["last_check"] == "timeout");
+  CHECK(view["clusters"][0]["serving"] == backup.url("/api"));
+}
+
+TEST_CASE("router e2e: a backend that closes without answering is 503 102509, a dropped named list is 500 102507") {
+  Backend closer(Backend::Kind::Close);
+  EchoBackend b1("b1"), b2("b2");
+  RouterGateway g;
+  std::string root = failover_root({closer.url()}) + "x-wso2-endpoints:\n  - broken:\n      type: failover\n      urls: [" +
+                     b1.url("/x") + ", " + b2.url("/y") + "]\n";
+  std::string paths = kGetItems +
+                      "  /named:\n    x-wso2-production-endpoints: \"#/x-wso2-endpoints/broken\"\n"
+                      "    get: {responses: {'200': {description: OK}}}\n";
+  g.deploy(g.zip("Odd", "1.0", definition("Odd", "1.0", root, paths)));
+  auto tok = g.token();
+  auto reset = g.call("GET", "/Odd/1.0/items", tok);
+  CHECK(reset.status == 503);
+  CHECK(code_of(reset) == "102509");
+  CHECK(json::parse(reset.body)["message"] == "Upstream connection reset by the remote");
+  auto nc = g.call("GET", "/Odd/1.0/named", tok);
+  CHECK(nc.status == 500);
+  CHECK(code_of(nc) == "102507");
+  CHECK(json::parse(nc.body)["message"] == "Upstream not configured for the resource");
+  CHECK(b1.requests() + b2.requests() == 0);
+  CHECK(g.log().find("router: GET /Odd/1.0/named 500 NC") != std::string::npos);
+  CHECK(g.log().find("router: GET /Odd/1.0/items 503 UR") != std::string::npos);
+}
