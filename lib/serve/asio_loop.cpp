@@ -140,6 +140,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
 
   void write(Response res) {
     if (closed_) return;
+    if (res.stream) return write_stream(std::move(res));
     res_ = {};
     res_.version(11);
     res_.result(static_cast<unsigned>(res.status));
@@ -155,7 +156,51 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     });
   }
 
+  // The head, then each piece as the source delivers it: the next piece is
+  // asked for only once the previous one is written (back-pressure).
+  void write_stream(Response res) {
+    source_ = std::move(res.stream);
+    sres_ = {};
+    sres_.version(11);
+    sres_.result(static_cast<unsigned>(res.status));
+    for (auto& h : res.headers) sres_.insert(h.name, h.value);
+    if (res.stream_length >= 0)
+      sres_.content_length(static_cast<std::uint64_t>(res.stream_length));
+    else
+      sres_.chunked(true);
+    sres_.keep_alive(keep_alive_ && !l_->stopping);
+    sres_.body().data = nullptr;
+    sres_.body().more = true;
+    ssr_.emplace(sres_);
+    lowest().expires_after(ms(l_->config.write_timeout_ms));
+    http::async_write_header(stream_, *ssr_, [self = this->shared_from_this()](beast::error_code e, std::size_t) {
+      if (e) return self->close();
+      self->pump();
+    });
+  }
+
+  void pump() {
+    source_->next([self = this->shared_from_this()](std::string_view data, bool last, bool ok) {
+      if (!ok || self->closed_) return self->close();
+      self->piece_.assign(data.data(), data.size());
+      self->sres_.body().data = self->piece_.empty() ? nullptr : self->piece_.data();
+      self->sres_.body().size = self->piece_.size();
+      self->sres_.body().more = !last;
+      self->lowest().expires_after(ms(self->l_->config.write_timeout_ms));
+      http::async_write(self->stream_, *self->ssr_, [self, last](beast::error_code e, std::size_t) {
+        if (e == http::error::need_buffer) e = {};
+        if (e) return self->close();
+        if (!last) return self->pump();
+        self->source_.reset();
+        self->busy_ = false;
+        if (!self->sres_.keep_alive()) return self->close();
+        self->read();
+      });
+    });
+  }
+
   void close() {
+    source_.reset();
     if (closed_) return;
     closed_ = true;
     beast::error_code ec;
@@ -168,6 +213,10 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   beast::flat_buffer buf_;
   std::optional<http::request_parser<http::string_body>> parser_;
   http::response<http::string_body> res_;
+  http::response<http::buffer_body> sres_;
+  std::optional<http::response_serializer<http::buffer_body>> ssr_;
+  std::shared_ptr<BodyStream> source_;
+  std::string piece_;
   bool keep_alive_ = false, closed_ = false, busy_ = false, loopback_ = false;
 };
 
@@ -251,8 +300,61 @@ class Fetch : public std::enable_shared_from_this<Fetch> {
     });
   }
 
+  // Streaming: the head now, the body through next().
+  template <class S>
+  void receive_head(S& s) {
+    sparser_.body_limit(boost::none);
+    if (req_.method == "HEAD") sparser_.skip(true);
+    beast::get_lowest_layer(s).expires_after(remaining());
+    http::async_read_header(s, buf_, sparser_, [self = shared_from_this(), &s](beast::error_code e, std::size_t) {
+      if (e == beast::error::timeout) return self->fail(UpstreamError::Timeout, "upstream request timeout");
+      if (e) return self->fail(UpstreamError::Reset, "upstream connection reset: " + e.message());
+      auto& m = self->sparser_.get();
+      UpstreamResult r;
+      r.response.status = static_cast<int>(m.result_int());
+      for (const auto& f : m) r.response.headers.push_back({std::string(f.name_string()), std::string(f.value())});
+      if (self->sparser_.is_done()) {
+        r.response.stream_length = -1;
+        return self->finish(std::move(r));
+      }
+      if (auto len = self->sparser_.content_length()) r.response.stream_length = static_cast<long long>(*len);
+      // Raw `this`: the Source owns the exchange; a shared_ptr here would be a cycle.
+      Fetch* raw = self.get();
+      self->reader_ = [raw, &s](std::function<void(std::string_view, bool, bool)> done) {
+        raw->read_piece(s, std::move(done));
+      };
+      r.response.stream = std::make_shared<Source>(self);
+      if (auto d = std::move(self->done_)) d(std::move(r));
+    });
+  }
+
+  template <class S>
+  void read_piece(S& s, std::function<void(std::string_view, bool, bool)> done) {
+    if (expired()) return done({}, false, false);
+    sparser_.get().body().data = chunk_;
+    sparser_.get().body().size = sizeof chunk_;
+    beast::get_lowest_layer(s).expires_after(remaining());
+    // read_some: whatever has arrived, not a full buffer (async_read would
+    // wait for 64 KiB or the end).
+    http::async_read_some(s, buf_, sparser_, [self = shared_from_this(), &s, done = std::move(done)](beast::error_code e, std::size_t) {
+      if (e == http::error::need_buffer) e = {};
+      if (e) return done({}, false, false);
+      std::size_t got = sizeof self->chunk_ - self->sparser_.get().body().size;
+      if (got == 0 && !self->sparser_.is_done()) return self->read_piece(s, done);  // a chunk header only
+      done(std::string_view(self->chunk_, got), self->sparser_.is_done(), true);
+    });
+  }
+
+  // The body of a streamed response; holds the exchange (and its socket) open.
+  struct Source : BodyStream {
+    explicit Source(std::shared_ptr<Fetch> f) : f_(std::move(f)) {}
+    void next(std::function<void(std::string_view, bool, bool)> done) override { f_->reader_(std::move(done)); }
+    std::shared_ptr<Fetch> f_;
+  };
+
   template <class S>
   void receive(S& s) {
+    if (req_.stream) return receive_head(s);
     parser_.body_limit(req_.max_response);
     beast::get_lowest_layer(s).expires_after(remaining());
     http::async_read(s, buf_, parser_, [self = shared_from_this()](beast::error_code e, std::size_t) {
@@ -293,6 +395,9 @@ class Fetch : public std::enable_shared_from_this<Fetch> {
   http::request<http::string_body> out_;
   beast::flat_buffer buf_;
   http::response_parser<http::string_body> parser_;
+  http::response_parser<http::buffer_body> sparser_;
+  std::function<void(std::function<void(std::string_view, bool, bool)>)> reader_;
+  char chunk_[65536];
   std::chrono::steady_clock::time_point deadline_;
 };
 

@@ -31,10 +31,24 @@ struct Request {
   std::string query() const;  // after '?', or ""
 };
 
+// A body that arrives piece by piece (a streamed backend response).
+class BodyStream {
+ public:
+  virtual ~BodyStream() = default;
+  // Delivers the next piece (valid until the next call): last = the body is
+  // complete; ok = false: the source failed (the client connection is then
+  // cut, since the head is already sent). Not called again after either.
+  virtual void next(std::function<void(std::string_view data, bool last, bool ok)> done) = 0;
+};
+
 struct Response {
   int status = 200;
   std::vector<Header> headers;
   std::string body;
+  // When set, the body comes from here instead (with Content-Length when
+  // stream_length >= 0, else chunked).
+  std::shared_ptr<BodyStream> stream;
+  long long stream_length = -1;
   void set(std::string name, std::string value);
 };
 
@@ -53,7 +67,9 @@ struct UpstreamRequest {
   std::string body;
   int connect_timeout_ms = 20000;
   int timeout_ms = 60000;  // the whole exchange
-  std::size_t max_response = 64u << 20;
+  std::size_t max_response = 64u << 20;  // for a buffered response
+  // Return after the response head, with the body as Response::stream.
+  bool stream = false;
 };
 
 enum class UpstreamError { None, Connect, Timeout, Reset, Tls, TooLarge };

@@ -427,3 +427,55 @@ TEST_CASE("router e2e: a backend that closes without answering is 503 102509, a 
   CHECK(g.log().find("router: GET /Odd/1.0/named 500 NC") != std::string::npos);
   CHECK(g.log().find("router: GET /Odd/1.0/items 503 UR") != std::string::npos);
 }
+
+TEST_CASE("router e2e: a response body is streamed: its first part reaches the client before the backend ends it") {
+  // A backend that sends its head and a first part, then waits for the test
+  // (which must see that part through the router) before it sends the rest.
+  int port = 0;
+  int lfd = listen_loopback(port);
+  std::atomic<bool> release{false};
+  std::thread backend([&] {
+    pollfd p{lfd, POLLIN, 0};
+    if (::poll(&p, 1, 10000) <= 0) return;
+    int fd = ::accept4(lfd, nullptr, nullptr, SOCK_CLOEXEC);
+    if (fd < 0) return;
+    char buf[4096];
+    (void)::recv(fd, buf, sizeof buf, 0);
+    send_all(fd, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n"
+                 "b\r\nfirst-part;\r\n");
+    for (int i = 0; i < 500 && !release; ++i) std::this_thread::sleep_for(10ms);
+    send_all(fd, "a\r\nsecond-end\r\n0\r\n\r\n");
+    ::close(fd);
+  });
+  RouterGateway g;
+  g.deploy(g.zip("Stream", "1.0",
+                 definition("Stream", "1.0", failover_root({"http://127.0.0.1:" + std::to_string(port)}), kGetItems)));
+  auto tok = g.token();
+  int router_port = std::atoi(g.proc->router_url().substr(g.proc->router_url().rfind(':') + 1).c_str());
+  int fd = connect_loopback_nonblocking(router_port);
+  REQUIRE(fd >= 0);
+  pollfd w{fd, POLLOUT, 0};
+  ::poll(&w, 1, 2000);
+  REQUIRE(send_all(fd, "GET /Stream/1.0/items HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer " + tok + "\r\n\r\n"));
+  std::string got;
+  auto read_until = [&](const std::string& needle) {
+    auto end = std::chrono::steady_clock::now() + 5s;
+    while (got.find(needle) == std::string::npos && std::chrono::steady_clock::now() < end) {
+      pollfd p{fd, POLLIN, 0};
+      if (::poll(&p, 1, 50) <= 0) continue;
+      char buf[4096];
+      ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+      if (n <= 0) break;
+      got.append(buf, static_cast<std::size_t>(n));
+    }
+    return got.find(needle) != std::string::npos;
+  };
+  CHECK(read_until("first-part;"));
+  CHECK(got.find("second-end") == std::string::npos);  // the backend has not sent it yet
+  release = true;
+  CHECK(read_until("second-end"));
+  CHECK(got.rfind("HTTP/1.1 200", 0) == 0);
+  ::close(fd);
+  backend.join();
+  ::close(lfd);
+}

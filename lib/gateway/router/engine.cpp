@@ -198,6 +198,7 @@ void Engine::send(const std::shared_ptr<Exchange>& x) {
   }
   u.body = x->retries_left > 0 ? x->req.body : std::move(x->req.body);
   u.timeout_ms = static_cast<int>(left);
+  u.stream = true;  // the response body is passed on as it arrives
   ++x->attempt;
   loop_.fetch(std::move(u), [this, x](serve::UpstreamResult r) {
     switch (r.error) {
@@ -225,6 +226,8 @@ void Engine::send(const std::shared_ptr<Exchange>& x) {
     for (auto& h : r.response.headers)
       if (!hop_by_hop_response(h.name)) out.headers.push_back(std::move(h));
     out.body = std::move(r.response.body);
+    out.stream = std::move(r.response.stream);
+    out.stream_length = r.response.stream_length;
     finish(x, std::move(out), Flag::None);
   });
 }
