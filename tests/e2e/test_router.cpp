@@ -479,3 +479,16 @@ TEST_CASE("router e2e: a response body is streamed: its first part reaches the c
   backend.join();
   ::close(lfd);
 }
+
+TEST_CASE("router e2e: an override takes effect at once, a restarted gateway serves what it had deployed") {
+  EchoBackend a("a"), b("b");
+  RouterGateway g;
+  g.deploy(g.zip("Swap", "1.0", definition("Swap", "1.0", failover_root({a.url("/v1")}), kGetItems)));
+  auto tok = g.token();
+  CHECK(g.call("GET", "/Swap/1.0/items", tok).body == "a GET /v1/items auth=");
+  g.deploy(g.zip("Swap", "1.0", definition("Swap", "1.0", failover_root({b.url("/v2")}), kGetItems)), true);
+  CHECK(g.call("GET", "/Swap/1.0/items", tok).body == "b GET /v2/items auth=");
+  CHECK(g.stop() == 0);
+  g.start();
+  CHECK(g.call("GET", "/Swap/1.0/items", tok).body == "b GET /v2/items auth=");  // same key: the token still holds
+}
