@@ -1,4 +1,4 @@
-// `portico gateway`: the Service behind an HTTP(S) server (cpp-httplib),
+// `portico gateway`: the Service and the router on the serving layer (serve/, Boost.Asio),
 // with TLS material, a bounded worker pool, limits, an access log and a
 // clean stop on SIGINT/SIGTERM.
 #pragma once

@@ -8,6 +8,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
+#include <array>
 #include <map>
 #include <optional>
 #include <unordered_map>
@@ -87,6 +88,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     lowest().expires_after(ms(l_->config.header_timeout_ms));
     http::async_read_header(stream_, buf_, *parser_,
                             [self = this->shared_from_this()](beast::error_code e, std::size_t) {
+                              if (e == http::error::body_limit) return self->too_large();
                               if (e) return self->close();
                               self->busy_ = true;
                               self->read_body();
@@ -111,16 +113,37 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   void read_rest() {
     lowest().expires_after(ms(l_->config.body_timeout_ms));
     http::async_read(stream_, buf_, *parser_, [self = this->shared_from_this()](beast::error_code e, std::size_t) {
-      if (e == http::error::body_limit) {
-        self->keep_alive_ = false;
-        Response r;
-        r.status = 413;
-        r.set("Content-Type", "application/json");
-        r.body = R"({"code":"413","message":"Payload Too Large","description":"The request body is larger than the limit."})";
-        return self->write(std::move(r));
-      }
+      if (e == http::error::body_limit) return self->too_large();
       if (e) return self->close();
       self->dispatch();
+    });
+  }
+
+  // 413, then a lingering close: the client may still be sending its body,
+  // and closing with unread data would reset the connection before it reads
+  // the answer.
+  void too_large() {
+    keep_alive_ = false;
+    lingering_ = true;
+    busy_ = true;
+    write(l_->config.too_large);
+  }
+
+  void linger() {
+    beast::error_code ec;
+    lowest().socket().shutdown(tcp::socket::shutdown_send, ec);
+    lowest().expires_after(ms(2000));
+    auto sink = std::make_shared<std::array<char, 16384>>();
+    lowest().async_read_some(asio::buffer(*sink), [self = this->shared_from_this(), sink](beast::error_code e, std::size_t) {
+      if (e) return self->close();
+      self->linger_more(sink);
+    });
+  }
+
+  void linger_more(std::shared_ptr<std::array<char, 16384>> sink) {
+    lowest().async_read_some(asio::buffer(*sink), [self = this->shared_from_this(), sink](beast::error_code e, std::size_t) {
+      if (e) return self->close();
+      self->linger_more(sink);
     });
   }
 
@@ -151,6 +174,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     lowest().expires_after(ms(l_->config.write_timeout_ms));
     http::async_write(stream_, res_, [self = this->shared_from_this()](beast::error_code e, std::size_t) {
       self->busy_ = false;
+      if (!e && self->lingering_) return self->linger();
       if (e || !self->res_.keep_alive()) return self->close();
       self->read();
     });
@@ -217,7 +241,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   std::optional<http::response_serializer<http::buffer_body>> ssr_;
   std::shared_ptr<BodyStream> source_;
   std::string piece_;
-  bool keep_alive_ = false, closed_ = false, busy_ = false, loopback_ = false;
+  bool keep_alive_ = false, closed_ = false, busy_ = false, loopback_ = false, lingering_ = false;
 };
 
 // One request to a backend.

@@ -106,6 +106,10 @@ struct ListenerConfig {
   long write_timeout_ms = 60000;
   std::size_t max_header = 64u << 10;
   std::size_t max_body = 8u << 20;
+  // The answer to a body over max_body (the connection is then closed).
+  Response too_large{413, {{"Content-Type", "application/json"}},
+                     R"({"code":"413","message":"Payload Too Large","description":"The request body is larger than the limit."})",
+                     nullptr, -1};
 };
 
 // One listener on a Loop with its handler. Created by make_runtime().

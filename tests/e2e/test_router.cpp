@@ -492,3 +492,24 @@ TEST_CASE("router e2e: an override takes effect at once, a restarted gateway ser
   g.start();
   CHECK(g.call("GET", "/Swap/1.0/items", tok).body == "b GET /v2/items auth=");  // same key: the token still holds
 }
+
+TEST_CASE("serving layer: the adapter's REST API answers past 100 idle and dripping connections, and SIGTERM still ends it") {
+  RouterGateway g;
+  std::vector<int> fds;
+  for (int i = 0; i < 100; ++i) {
+    int fd = connect_loopback_nonblocking(g.proc->port());
+    if (fd < 0) continue;
+    fds.push_back(fd);
+    pollfd w{fd, POLLOUT, 0};
+    ::poll(&w, 1, 1000);
+    if (i % 2) send_all(fd, "POST /api/mgw/adapter/0.1/apis HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Ty");
+  }
+  CHECK(fds.size() == 100);
+  auto r = g.adapter("GET", "/apis");
+  r.timeout_ms = 1000;  // answered within 1 s, or curl gives up
+  CHECK(http_request(r).status == 200);
+  CHECK(g.proc->stop(SIGTERM) == 0);
+  CHECK_FALSE(g.proc->process().had_to_kill());
+  for (int fd : fds) ::close(fd);
+  g.proc.reset();
+}
