@@ -72,6 +72,22 @@ int run_gateway(const Invocation& inv) {
       c.service.users[name] = password;
     }
   }
+  c.router = !inv.flag("no-router");
+  std::string rl = inv.get("router-listen", "127.0.0.1:9095");
+  auto rc = rl.rfind(':');
+  if (rc == std::string::npos || rc == 0)
+    throw Error(ExitCode::Usage, "--router-listen: '" + rl + "' is not HOST:PORT", "for example --router-listen 127.0.0.1:9095");
+  c.router_host = rl.substr(0, rc);
+  if (c.router_host.size() > 2 && c.router_host.front() == '[' && c.router_host.back() == ']')
+    c.router_host = c.router_host.substr(1, c.router_host.size() - 2);
+  c.router_port = static_cast<int>(parse_number("router-listen", rl.substr(rc + 1), 0, 65535));
+  if (c.router && c.plain_http && !is_loopback(c.router_host))
+    throw Error(ExitCode::Usage, "--plain-http is for loopback only, not " + c.router_host);
+  c.health.interval_ms = parse_number("health-interval", inv.get("health-interval", "10000"), 10, 86400000);
+  c.health.timeout_ms = parse_number("health-timeout", inv.get("health-timeout", "1000"), 10, 600000);
+  c.health.unhealthy_threshold = static_cast<int>(parse_number("unhealthy-threshold", inv.get("unhealthy-threshold", "2"), 1, 100));
+  c.health.healthy_threshold = static_cast<int>(parse_number("healthy-threshold", inv.get("healthy-threshold", "2"), 1, 100));
+  c.health.no_traffic_interval_ms = parse_number("no-traffic-interval", inv.get("no-traffic-interval", "60000"), 10, 86400000);
   gateway::run_server(c, [&](const std::string& line) {
     std::cout << line << std::endl;
     if (!inv.quiet)

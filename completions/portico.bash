@@ -187,9 +187,15 @@ _portico() {
         --token-lifetime) :; return ;;
         --max-upload) :; return ;;
         --environment) :; return ;;
+        --router-listen) :; return ;;
+        --health-interval) :; return ;;
+        --health-timeout) :; return ;;
+        --unhealthy-threshold) :; return ;;
+        --healthy-threshold) :; return ;;
+        --no-traffic-interval) :; return ;;
         --config-dir) COMPREPLY=($(compgen -d -- "$cur")); compopt -o filenames 2>/dev/null; return ;;
       esac
-      if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W "--listen --cert --key --plain-http --user --data-dir --token-lifetime --max-upload --environment --config-dir --no-color --quiet -q --verbose -v --help" -- "$cur")); return; fi
+      if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W "--listen --cert --key --plain-http --user --data-dir --token-lifetime --max-upload --environment --router-listen --no-router --health-interval --health-timeout --unhealthy-threshold --healthy-threshold --no-traffic-interval --config-dir --no-color --quiet -q --verbose -v --help" -- "$cur")); return; fi
       ;;
     "completion")
       case "$prev" in

@@ -1,26 +1,27 @@
 #include "gateway/server.hpp"
 
-#include <httplib.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <malloc.h>
-#include <netdb.h>
 #include <signal.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
-
+#include <algorithm>
+#include <condition_variable>
+#include <deque>
+#include <optional>
 #include <atomic>
 #include <chrono>
 #include <iostream>
+#include <mutex>
 #include <thread>
 
 #include "crypto/keys.hpp"
+#include "gateway/router/engine.hpp"
+#include "serve/http.hpp"
 #include "net/module.hpp"
 #include "util/error.hpp"
 #include "util/file.hpp"
+#include "util/text.hpp"
 
 namespace fs = std::filesystem;
 
@@ -54,48 +55,139 @@ std::string read_pem_checked(const fs::path& p, const char* what) {
   return s;
 }
 
-thread_local std::chrono::steady_clock::time_point request_start;
 
-// httplib's default socket options set SO_REUSEPORT, with which a second
-// gateway binds the same port and the kernel splits connections between the
-// two. SO_REUSEADDR alone still allows a restart while old connections are in
-// TIME_WAIT, but never a second listener.
-void listener_socket_options(int sock) {
-  int yes = 1;
-  setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+void log_line(const std::string& line) {
+  std::string l = line + "\n";
+  std::fwrite(l.data(), 1, l.size(), stderr);
+  std::fflush(stderr);
 }
 
-// Why host:port cannot be bound, found by trying it with the same options
-// (httplib does not keep errno): "address already in use" and the like.
-std::string bind_failure_reason(const std::string& host, int port) {
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_PASSIVE;
-  addrinfo* res = nullptr;
-  std::string service = std::to_string(port);
-  if (int rc = getaddrinfo(host.c_str(), service.c_str(), &hints, &res); rc != 0)
-    return std::string("cannot resolve the host: ") + gai_strerror(rc);
-  std::string reason = "the address is not available";
-  for (addrinfo* ai = res; ai; ai = ai->ai_next) {
-    int fd = ::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
-    if (fd < 0) continue;
-    listener_socket_options(fd);
-    int rc = ::bind(fd, ai->ai_addr, ai->ai_addrlen);
-    int err = errno;
-    if (rc == 0 && ::listen(fd, 1) != 0) {
-      rc = -1;
-      err = errno;
-    }
-    ::close(fd);
-    if (rc != 0) {
-      reason = err == EADDRINUSE ? "address already in use" : std::strerror(err);
-      break;
+long long wall_seconds() {
+  return static_cast<long long>(
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+}
+
+// The router's table from every deployment in the store.
+std::shared_ptr<const router::Table> load_table(const Store& store) {
+  std::vector<router::LoadedApi> apis;
+  for (auto& [d, bytes] : store.snapshot()) {
+    std::vector<std::string> vhosts;
+    for (const auto& t : d.targets)
+      if (std::find(vhosts.begin(), vhosts.end(), t.vhost) == vhosts.end()) vhosts.push_back(t.vhost);
+    try {
+      apis.push_back(router::load_api(d.name, d.version, d.basepath, vhosts, bytes));
+    } catch (const std::exception& e) {
+      log_line(std::string("router: cannot serve ") + d.name + " " + d.version + ": " + e.what());
     }
   }
-  freeaddrinfo(res);
-  return reason;
+  return router::build_table(apis);
 }
+
+
+int hex(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// Percent-decoding of a query component ('+' is a space, as in forms).
+std::string url_decode(std::string_view s) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '+') {
+      out += ' ';
+    } else if (s[i] == '%' && i + 2 < s.size() && hex(s[i + 1]) >= 0 && hex(s[i + 2]) >= 0) {
+      out += static_cast<char>(hex(s[i + 1]) * 16 + hex(s[i + 2]));
+      i += 2;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+// The multipart/form-data part named `name`: a view into body.
+std::optional<std::string_view> multipart_part(std::string_view body, std::string_view content_type,
+                                               std::string_view name) {
+  auto b = content_type.find("boundary=");
+  if (b == std::string_view::npos) return std::nullopt;
+  std::string boundary(content_type.substr(b + 9));
+  if (auto semi = boundary.find(';'); semi != std::string::npos) boundary.resize(semi);
+  if (boundary.size() >= 2 && boundary.front() == '"' && boundary.back() == '"') boundary = boundary.substr(1, boundary.size() - 2);
+  std::string delim = "--" + boundary;
+  std::size_t pos = body.find(delim);
+  while (pos != std::string_view::npos) {
+    pos += delim.size();
+    if (body.substr(pos, 2) == "--") break;
+    auto head_start = body.find("\r\n", pos);
+    if (head_start == std::string_view::npos) break;
+    head_start += 2;
+    auto head_end = body.find("\r\n\r\n", head_start);
+    if (head_end == std::string_view::npos) break;
+    std::string_view headers = body.substr(head_start, head_end - head_start);
+    std::size_t content = head_end + 4;
+    auto next = body.find("\r\n" + delim, content);
+    if (next == std::string_view::npos) break;
+    std::string lower = text::to_lower(headers);
+    std::string wanted = "name=\"" + text::to_lower(name) + "\"";
+    auto cd = lower.find("content-disposition:");
+    if (cd != std::string::npos) {
+      auto line_end = lower.find("\r\n", cd);
+      std::string line = lower.substr(cd, line_end == std::string::npos ? std::string::npos : line_end - cd);
+      auto at = line.find(wanted);
+      if (at != std::string::npos && (at == 0 || line[at - 1] == ' ' || line[at - 1] == ';'))
+        return body.substr(content, next - content);
+    }
+    pos = next + 2;
+  }
+  return std::nullopt;
+}
+
+// A few threads for the adapter's requests (unpacking and checking a
+// project takes time): the event loop hands them over and gets the
+// response back, so it never waits.
+class Workers {
+ public:
+  explicit Workers(std::size_t n) {
+    for (std::size_t i = 0; i < n; ++i) threads_.emplace_back([this] { run(); });
+  }
+  ~Workers() {
+    {
+      std::lock_guard l(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    for (auto& t : threads_) t.join();
+  }
+  void submit(std::function<void()> f) {
+    {
+      std::lock_guard l(mu_);
+      q_.push_back(std::move(f));
+    }
+    cv_.notify_one();
+  }
+
+ private:
+  void run() {
+    for (;;) {
+      std::function<void()> f;
+      {
+        std::unique_lock l(mu_);
+        cv_.wait(l, [this] { return stop_ || !q_.empty(); });
+        if (q_.empty()) return;
+        f = std::move(q_.front());
+        q_.pop_front();
+      }
+      f();
+    }
+  }
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> q_;
+  bool stop_ = false;
+  std::vector<std::thread> threads_;
+};
 
 }  // namespace
 
@@ -111,107 +203,24 @@ void run_server_impl(const ServerConfig& config, const std::function<void(const 
 
   Store store(config.data_dir);
   auto token_key = crypto::load_or_create_key(config.data_dir / "token-signing-key.pem");
-  Service service(config.service, store, token_key.get(), [] {
-    return static_cast<long long>(std::chrono::duration_cast<std::chrono::seconds>(
-                                      std::chrono::system_clock::now().time_since_epoch())
-                                      .count());
-  });
+  Service service(config.service, store, token_key.get(), wall_seconds);
 
-  std::unique_ptr<httplib::Server> server;
-  std::string ca_note;
+  // One serving layer for both: the adapter's REST API and the router share
+  // one event loop (serve/asio_loop.cpp); the adapter's requests run on a
+  // few worker threads.
+  std::string ca_note, cert_pem, key_pem;
   if (config.plain_http) {
-    server = std::make_unique<httplib::Server>();
     ca_note = "(plain HTTP)";
   } else {
     TlsFiles tls = tls_files(config);
-    std::string cert_pem = read_pem_checked(tls.cert, "certificate");
-    std::string key_pem = read_pem_checked(tls.key, "private key");
-    auto setup = [cert_pem, key_pem](SSL_CTX& ctx) {
-      SSL_CTX_set_min_proto_version(&ctx, TLS1_2_VERSION);
-      SSL_CTX_set_options(&ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_SESSION_RESUMPTION_ON_RENEGOTIATION);
-      std::unique_ptr<BIO, decltype(&BIO_free)> cb(BIO_new_mem_buf(cert_pem.data(), static_cast<int>(cert_pem.size())), BIO_free);
-      std::unique_ptr<X509, decltype(&X509_free)> cert(PEM_read_bio_X509(cb.get(), nullptr, nullptr, nullptr), X509_free);
-      auto key = crypto::load_private_key_pem(key_pem);
-      return cert && SSL_CTX_use_certificate(&ctx, cert.get()) == 1 &&
-             SSL_CTX_use_PrivateKey(&ctx, key.get()) == 1 && SSL_CTX_check_private_key(&ctx) == 1;
-    };
-    server = std::make_unique<httplib::SSLServer>(setup);
-    if (!server->is_valid())
-      throw Error(ExitCode::Input, "cannot use the TLS certificate " + tls.cert.string() + " with key " +
-                                       tls.key.string() + ": they are not a matching PEM certificate and key");
+    cert_pem = read_pem_checked(tls.cert, "certificate");
+    key_pem = read_pem_checked(tls.key, "private key");
     ca_note = "(CA: " + fs::absolute(tls.cert).string() + ")";
   }
-
-  httplib::Server& svr = *server;
-  // Uploads are buffered whole by httplib; with one malloc arena per worker
-  // thread, freed upload buffers would stay reserved in each arena. Two
-  // arenas, and a trim after each large request, keep the peak near one upload.
+  // Uploads are buffered whole; with one malloc arena per worker thread,
+  // freed upload buffers would stay reserved in each arena. Two arenas, and
+  // a trim after each large request, keep the peak near one upload.
   mallopt(M_ARENA_MAX, 2);
-  std::size_t workers = config.workers;
-  svr.new_task_queue = [workers] { return new httplib::ThreadPool(workers); };
-  svr.set_payload_max_length(config.max_upload);
-  svr.set_read_timeout(config.read_timeout_s, 0);
-  svr.set_write_timeout(config.write_timeout_s, 0);
-  svr.set_keep_alive_timeout(5);
-  svr.set_keep_alive_max_count(100);
-  // httplib writes headers and body separately: without this, each response
-  // waits ~40 ms for the client's delayed ACK.
-  svr.set_tcp_nodelay(true);
-  svr.set_socket_options(listener_socket_options);
-
-  svr.set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
-    request_start = std::chrono::steady_clock::now();
-    // httplib bounds a body by --max-upload only when it has a Content-Length:
-    // a chunked upload could grow without limit, so it is refused before it is read.
-    if (req.method != "GET" && req.has_header("Transfer-Encoding") &&
-        req.get_header_value("Transfer-Encoding").find("chunked") != std::string::npos) {
-      res.status = 411;
-      res.set_content(error_response(411, "send the upload with a Content-Length (chunked uploads are not accepted)").body,
-                      "application/json");
-      return httplib::Server::HandlerResponse::Handled;
-    }
-    return httplib::Server::HandlerResponse::Unhandled;
-  });
-  auto handle = [&service](const httplib::Request& hreq, httplib::Response& hres) {
-    Request req;
-    req.method = hreq.method;
-    req.path = hreq.path.substr(kBasePath.size());
-    for (const auto& [k, v] : hreq.params) req.params.emplace(k, v);
-    req.authorization = hreq.get_header_value("Authorization");
-    req.multipart = hreq.is_multipart_form_data();
-    if (req.multipart) {
-      req.has_file = hreq.files.count("file") > 0;
-      // A view, not a copy: the upload may be tens of megabytes.
-      auto it = hreq.files.find("file");
-      if (req.has_file && it != hreq.files.end()) req.file = it->second.content;
-    } else {
-      req.body = hreq.body;
-    }
-    Response res = service.handle(req);
-    hres.status = res.status;
-    if (!res.body.empty()) hres.set_content(res.body, "application/json");
-  };
-  std::string pattern = std::string(kBasePath) + "/.*";
-  svr.Get(pattern, handle);
-  svr.Post(pattern, handle);
-  svr.Delete(pattern, handle);
-  svr.Put(pattern, handle);
-  svr.set_error_handler([max = config.max_upload](const httplib::Request& req, httplib::Response& res) {
-    if (!res.body.empty()) return;
-    std::string msg = res.status == 413 ? "the upload is larger than the gateway's --max-upload limit of " +
-                                              std::to_string(max) + " bytes"
-                      : res.status == 404 ? "no such resource: " + req.path
-                                          : "request failed";
-    res.set_content(error_response(res.status, msg).body, "application/json");
-  });
-  svr.set_logger([](const httplib::Request& req, const httplib::Response& res) {
-    if (req.body.size() > (1u << 20)) malloc_trim(0);
-    auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - request_start).count();
-    char line[512];
-    std::snprintf(line, sizeof line, "%s %s %d %zu %.1fms\n", req.method.c_str(), req.path.c_str(), res.status,
-                  res.body.size(), ms);
-    std::cerr << line << std::flush;
-  });
 
   // Block SIGINT/SIGTERM in every thread; one thread waits for them and stops the server.
   sigset_t sigs;
@@ -220,38 +229,133 @@ void run_server_impl(const ServerConfig& config, const std::function<void(const 
   sigaddset(&sigs, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
 
-  int port = config.port;
-  if (port == 0) {
-    port = svr.bind_to_any_port(config.host);
-    if (port <= 0) throw Error(ExitCode::Network, "cannot listen on " + config.host + ": no free port");
-  } else if (!svr.bind_to_port(config.host, port)) {
-    std::string reason = bind_failure_reason(config.host, port);
-    std::string hint = reason == "address already in use"
-                           ? "another process (perhaps another portico gateway) listens on port " +
-                                 std::to_string(port) + "; stop it, or pick another port with --listen HOST:PORT " +
-                                 "(port 0 picks a free one)"
-                           : "pick another address with --listen HOST:PORT (port 0 picks a free one)";
-    throw Error(ExitCode::Input, "cannot listen on " + config.host + ":" + std::to_string(port) + ": " + reason, hint);
+  auto runtime = serve::make_runtime();
+  serve::Loop& loop = runtime->loop();
+  std::unique_ptr<router::Engine> engine;
+  std::mutex rebuild_mu;
+  std::function<void()> on_change;
+  // Declared last: joined first, while what its tasks use still exists.
+  Workers workers(config.workers < 2 ? 2 : (config.workers > 8 ? 8 : config.workers));
+
+  serve::ListenerConfig ac;
+  ac.host = config.host;
+  ac.port = config.port;
+  ac.tls = !config.plain_http;
+  ac.cert_pem = cert_pem;
+  ac.key_pem = key_pem;
+  ac.max_body = config.max_upload;
+  ac.header_timeout_ms = config.read_timeout_s * 1000L;
+  ac.body_timeout_ms = config.read_timeout_s * 1000L;
+  ac.write_timeout_ms = config.write_timeout_s * 1000L;
+  ac.max_connections = 1000;
+  ac.too_large.status = 413;
+  ac.too_large.set("Content-Type", "application/json");
+  ac.too_large.body = error_response(413, "the upload is larger than the gateway's --max-upload limit of " +
+                                              std::to_string(config.max_upload) + " bytes").body;
+  auto adapter_handler = [&service, &loop, &workers, &on_change](serve::Request&& hreq, serve::Respond respond) {
+    auto start = std::chrono::steady_clock::now();
+    auto shared = std::make_shared<serve::Request>(std::move(hreq));
+    workers.submit([&service, &loop, &on_change, shared, respond = std::move(respond), start] {
+      const serve::Request& h = *shared;
+      std::string path = h.path();
+      Response res;
+      std::string te = text::to_lower(h.header("Transfer-Encoding"));
+      if (path.rfind(std::string(kBasePath) + "/", 0) != 0) {
+        res = error_response(404, "no such resource: " + path);
+      } else if (h.method != "GET" && te.find("chunked") != std::string::npos) {
+        // Refused before it is used, as before: send uploads with a Content-Length.
+        res = error_response(411, "send the upload with a Content-Length (chunked uploads are not accepted)");
+      } else {
+        Request req;
+        req.method = h.method;
+        req.path = path.substr(kBasePath.size());
+        std::string query = h.query();  // split() gives views into it
+        for (auto kv : text::split(query, '&')) {
+          if (kv.empty()) continue;
+          auto eq = kv.find('=');
+          req.params.emplace(url_decode(kv.substr(0, eq)), eq == std::string_view::npos ? "" : url_decode(kv.substr(eq + 1)));
+        }
+        req.authorization = h.header("Authorization");
+        std::string ct = h.header("Content-Type");
+        req.multipart = text::to_lower(ct).rfind("multipart/form-data", 0) == 0;
+        if (req.multipart) {
+          // A view, not a copy: the upload may be tens of megabytes.
+          auto part = multipart_part(h.body, ct, "file");
+          req.has_file = part.has_value();
+          if (part) req.file = *part;
+        } else {
+          req.body = h.body;
+        }
+        res = service.handle(req);
+        if (res.status == 200 && (req.method == "POST" || req.method == "DELETE") && on_change) on_change();
+      }
+      std::size_t body_size = h.body.size();
+      auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+      char line[512];
+      std::snprintf(line, sizeof line, "%s %s %d %zu %.1fms", h.method.c_str(), path.c_str(), res.status,
+                    res.body.size(), ms);
+      log_line(line);
+      serve::Response out;
+      out.status = res.status;
+      if (!res.body.empty()) {
+        out.set("Content-Type", "application/json");
+        out.body = std::move(res.body);
+      }
+      loop.post([respond, out = std::move(out)]() mutable { respond(std::move(out)); });
+      if (body_size > (1u << 20)) {
+        shared->body.clear();
+        shared->body.shrink_to_fit();
+        malloc_trim(0);
+      }
+    });
+  };
+  int port = runtime->listen(ac, adapter_handler);
+
+  int router_port = 0;
+  if (config.router) {
+    router::EngineConfig ec;
+    ec.health = config.health;
+    ec.users.passwords = config.service.users;
+    ec.key = token_key.get();
+    ec.log = log_line;
+    ec.wall_clock = wall_seconds;
+    engine = std::make_unique<router::Engine>(loop, ec);
+    serve::ListenerConfig lc;
+    lc.host = config.router_host;
+    lc.port = config.router_port;
+    lc.max_connections = config.router_max_connections;
+    lc.tls = !config.plain_http;
+    lc.cert_pem = cert_pem;
+    lc.key_pem = key_pem;
+    router::Engine* eng = engine.get();
+    router_port = runtime->listen(lc, [eng](serve::Request&& r, serve::Respond respond) {
+      eng->handle(std::move(r), std::move(respond));
+    });
+    engine->set_table(load_table(store));
+    on_change = [&store, &rebuild_mu, &loop, eng] {
+      std::lock_guard lock(rebuild_mu);
+      auto table = load_table(store);
+      loop.post([eng, table] { eng->set_table(table); });
+    };
   }
-  // httplib's stop() does nothing until its listen loop has started, so a
-  // signal that arrives just after the start line is retried until the loop ends.
+
+  serve::Runtime* rt = runtime.get();
   std::atomic<bool> done{false};
-  std::thread waiter([&svr, &done, sigs] {
+  std::thread waiter([&done, sigs, rt] {
     int sig = 0;
     sigwait(&sigs, &sig);
-    while (!done) {
-      svr.stop();
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
+    if (!done) rt->stop();
   });
   std::string scheme = config.plain_http ? "http" : "https";
-  std::string host = config.host.find(':') != std::string::npos ? "[" + config.host + "]" : config.host;
-  on_ready("portico gateway listening on " + scheme + "://" + host + ":" + std::to_string(port) +
-           std::string(kBasePath) + " " + ca_note);
-  bool ok = svr.listen_after_bind();
-  if (!ok && svr.is_running()) svr.stop();
+  auto bracket = [](const std::string& h) { return h.find(':') != std::string::npos ? "[" + h + "]" : h; };
+  std::string router_note;
+  if (config.router)
+    router_note = "and " + scheme + "://" + bracket(config.router_host) + ":" + std::to_string(router_port) + " (router) ";
+  on_ready("portico gateway listening on " + scheme + "://" + bracket(config.host) + ":" + std::to_string(port) +
+           std::string(kBasePath) + " (adapter) " + router_note + ca_note);
+  runtime->run();
   done = true;
-  // Wake the waiter if the server ended for another reason.
+  // Wake the waiter if the loop ended for another reason.
   pthread_kill(waiter.native_handle(), SIGTERM);
   waiter.join();
 }

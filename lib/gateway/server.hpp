@@ -1,4 +1,4 @@
-// `portico gateway`: the Service behind an HTTP(S) server (cpp-httplib),
+// `portico gateway`: the Service and the router on the serving layer (serve/, Boost.Asio),
 // with TLS material, a bounded worker pool, limits, an access log and a
 // clean stop on SIGINT/SIGTERM.
 #pragma once
@@ -8,6 +8,7 @@
 #include <functional>
 #include <string>
 
+#include "gateway/router/health.hpp"
 #include "gateway/service.hpp"
 
 namespace portico::gateway {
@@ -22,6 +23,12 @@ struct ServerConfig {
   int read_timeout_s = 30, write_timeout_s = 60;
   std::size_t workers = 16;
   ServiceConfig service;
+  // The router (adapter.md section 5): same TLS mode and certificate.
+  bool router = true;
+  std::string router_host = "127.0.0.1";
+  int router_port = 9095;  // 0: any free port
+  gateway::router::HealthConfig health;
+  std::size_t router_max_connections = 10000;
 };
 
 // Runs until SIGINT or SIGTERM. `on_ready` gets the one line to print once

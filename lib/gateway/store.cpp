@@ -182,4 +182,17 @@ void Store::remove(const std::string& name, const std::string& version) {
   items_.erase(it);
 }
 
+std::vector<std::pair<Deployment, std::string>> Store::snapshot() const {
+  std::lock_guard lock(mu_);
+  std::vector<std::pair<Deployment, std::string>> out;
+  for (const auto& d : items_) {
+    try {
+      out.emplace_back(d, file::read(apis_ / d.archive, std::size_t{1} << 34));
+    } catch (const Error&) {
+      // removed under us: the next rebuild sees the new state
+    }
+  }
+  return out;
+}
+
 }  // namespace portico::gateway

@@ -42,6 +42,9 @@ class Store {
   // Replaces the record only (targets changed), keeping its archive.
   void update(const Deployment& d);
   void remove(const std::string& name, const std::string& version);
+  // Every deployment with its archive's bytes, read under the lock so that
+  // a concurrent deploy cannot remove an archive half-way (for the router).
+  std::vector<std::pair<Deployment, std::string>> snapshot() const;
 
  private:
   std::filesystem::path dir_, apis_;

@@ -1,4 +1,4 @@
-// libcurl and cpp-httplib, with the ~40 shared libraries they pull in, cost
+// libcurl and Boost.Asio/Beast (with OpenSSL), and the ~40 shared libraries they pull in, cost
 // several milliseconds at every process start. The code that uses them
 // (the curl transport, probe --http, the gateway's server) lives in a
 // plugin module, libportico-net.so, that is loaded the first time a

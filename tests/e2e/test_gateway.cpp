@@ -329,7 +329,7 @@ TEST_CASE("gateway: prints one listening line with the https base URL and the ab
   Gateway g;
   const auto& line = g.proc->listening_line();
   std::smatch m;
-  static const std::regex re(R"(^portico gateway listening on https://127\.0\.0\.1:([0-9]+)/api/mgw/adapter/0\.1 \(CA: (/[^)]+)\)$)");
+  static const std::regex re(R"(^portico gateway listening on https://127\.0\.0\.1:([0-9]+)/api/mgw/adapter/0\.1 \(adapter\) and https://127\.0\.0\.1:[0-9]+ \(router\) \(CA: (/[^)]+)\)$)");
   REQUIRE_MESSAGE(std::regex_match(line, m, re), "line: " << line);
   CHECK(std::stoi(m[1]) > 0);
   CHECK(std::stoi(m[1]) != 9843);  // --listen 127.0.0.1:0 picked a free port
@@ -361,7 +361,7 @@ TEST_CASE("gateway: a relative --data-dir still prints an absolute CA path") {
 
 TEST_CASE("gateway: --plain-http serves the same API over http and says so") {
   Gateway g({"--plain-http"});
-  static const std::regex re(R"(^portico gateway listening on http://127\.0\.0\.1:[0-9]+/api/mgw/adapter/0\.1 \(plain HTTP\)$)");
+  static const std::regex re(R"(^portico gateway listening on http://127\.0\.0\.1:[0-9]+/api/mgw/adapter/0\.1 \(adapter\) and http://127\.0\.0\.1:[0-9]+ \(router\) \(plain HTTP\)$)");
   CHECK_MESSAGE(std::regex_match(g.proc->listening_line(), re), "line: " << g.proc->listening_line());
   CHECK(g.proc->ca_file().empty());
   std::string token = g.token_for("admin", "admin");

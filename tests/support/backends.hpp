@@ -245,4 +245,123 @@ class BlackHole {
   std::vector<int> fillers_;
 };
 
+// An HTTP/1.1 backend for the router's tests: one thread per connection,
+// so it can hold several requests at once. It answers every request with
+// `status` and the body "<name> <METHOD> <target> auth=<Authorization>",
+// after `delay` (interruptible by destruction), and counts the requests.
+// With a port given it listens there again (a backend "restarted").
+class EchoBackend {
+ public:
+  explicit EchoBackend(std::string name, int status = 200, int port = 0) : name_(std::move(name)), status_(status) {
+    std::signal(SIGPIPE, SIG_IGN);
+    // SO_REUSEADDR from the start: connections it closed linger in TIME_WAIT
+    // on its port, and a restarted backend must be able to listen there again.
+    listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int one = 1;
+    ::setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(static_cast<uint16_t>(port));
+    if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(listen_fd_, 128) != 0) {
+      ::close(listen_fd_);
+      throw std::runtime_error("cannot listen on 127.0.0.1:" + std::to_string(port));
+    }
+    socklen_t len = sizeof a;
+    ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&a), &len);
+    port_ = ntohs(a.sin_port);
+    thread_ = std::thread([this] { loop(); });
+  }
+  ~EchoBackend() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+    std::vector<std::thread> ts;
+    {
+      std::lock_guard lk(mu_);
+      ts.swap(conns_);
+    }
+    for (auto& t : ts) t.join();
+    ::close(listen_fd_);
+  }
+  EchoBackend(const EchoBackend&) = delete;
+  EchoBackend& operator=(const EchoBackend&) = delete;
+
+  int port() const { return port_; }
+  std::string url(const std::string& path = "") const { return "http://127.0.0.1:" + std::to_string(port_) + path; }
+  int requests() const { return requests_.load(); }
+  void set_delay(std::chrono::milliseconds d) { delay_ms_ = static_cast<int>(d.count()); }
+  std::string last_target() {
+    std::lock_guard lk(mu_);
+    return last_target_;
+  }
+
+ private:
+  void loop() {
+    while (!stop_) {
+      pollfd p{listen_fd_, POLLIN, 0};
+      if (::poll(&p, 1, 20) <= 0) continue;
+      int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+      if (fd < 0) continue;
+      std::lock_guard lk(mu_);
+      conns_.emplace_back([this, fd] { serve(fd); });
+    }
+  }
+  void serve(int fd) {
+    std::string in;
+    auto end = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+    while (in.find("\r\n\r\n") == std::string::npos && !stop_ && std::chrono::steady_clock::now() < end) {
+      pollfd p{fd, POLLIN, 0};
+      if (::poll(&p, 1, 20) <= 0) continue;
+      char buf[4096];
+      ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+      if (n <= 0) break;
+      in.append(buf, static_cast<std::size_t>(n));
+    }
+    auto head_end = in.find("\r\n\r\n");
+    if (head_end == std::string::npos) {
+      ::close(fd);
+      return;
+    }
+    ++requests_;
+    std::string line = in.substr(0, in.find("\r\n"));
+    auto sp1 = line.find(' '), sp2 = line.rfind(' ');
+    std::string method = line.substr(0, sp1), target = line.substr(sp1 + 1, sp2 - sp1 - 1);
+    std::string auth;
+    std::string lower = in.substr(0, head_end);
+    for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (auto a = lower.find("\r\nauthorization: "); a != std::string::npos) {
+      auto v = a + 17;
+      auth = in.substr(v, in.find("\r\n", v) - v);
+    }
+    {
+      std::lock_guard lk(mu_);
+      last_target_ = target;
+    }
+    for (int waited = 0; waited < delay_ms_ && !stop_; waited += 10)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    std::string body = name_ + " " + method + " " + target + " auth=" + auth;
+    std::string out = "HTTP/1.1 " + std::to_string(status_) + " X\r\nContent-Type: text/plain\r\nContent-Length: " +
+                      std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
+    std::size_t done = 0;
+    while (done < out.size()) {
+      ssize_t n = ::send(fd, out.data() + done, out.size() - done, MSG_NOSIGNAL);
+      if (n <= 0) break;
+      done += static_cast<std::size_t>(n);
+    }
+    ::shutdown(fd, SHUT_WR);
+    ::close(fd);
+  }
+
+  std::string name_;
+  int status_;
+  int listen_fd_ = -1, port_ = 0;
+  std::atomic<int> delay_ms_{0};
+  std::atomic<bool> stop_{false};
+  std::atomic<int> requests_{0};
+  std::mutex mu_;
+  std::string last_target_;
+  std::vector<std::thread> conns_;
+  std::thread thread_;
+};
+
 }  // namespace portico::test

@@ -261,6 +261,15 @@ class GatewayProcess {
       args.insert(args.begin(), "127.0.0.1:0");
       args.insert(args.begin(), "--listen");
     }
+    // The router too gets a free port unless the test says otherwise, so
+    // that gateways of tests running in parallel never meet on 9095.
+    bool has_router = false;
+    for (const auto& a : args)
+      has_router = has_router || a == "--router-listen" || a.rfind("--router-listen=", 0) == 0 || a == "--no-router";
+    if (!has_router) {
+      args.insert(args.begin(), "127.0.0.1:0");
+      args.insert(args.begin(), "--router-listen");
+    }
     args.insert(args.begin(), "gateway");
     args.insert(args.begin(), portico_binary());
     argv_ = args;
@@ -284,6 +293,8 @@ class GatewayProcess {
   const std::string& listening_line() const { return line_; }
   const std::string& base_url() const { return base_url_; }  // e.g. https://127.0.0.1:PORT/api/mgw/adapter/0.1
   const std::string& ca_file() const { return ca_file_; }    // "" in plain HTTP mode
+  // The router's origin, e.g. https://127.0.0.1:PORT ("" with --no-router).
+  const std::string& router_url() const { return router_url_; }
   int port() const { return port_; }
   bool tls() const { return tls_; }
   std::string url(const std::string& path) const { return base_url_ + path; }
@@ -307,6 +318,10 @@ class GatewayProcess {
     hostport = hostport.substr(0, hostport.find('/'));
     auto colon = hostport.rfind(':');
     port_ = colon == std::string::npos ? 0 : std::atoi(hostport.c_str() + colon + 1);
+    if (auto r = line.find(" (router)"); r != std::string::npos) {
+      auto a = line.rfind("and ", r);
+      if (a != std::string::npos) router_url_ = line.substr(a + 4, r - a - 4);
+    }
     auto ca = line.find("(CA: ");
     if (ca != std::string::npos) {
       ca += 5;
@@ -317,7 +332,7 @@ class GatewayProcess {
 
   std::vector<std::string> argv_;
   std::unique_ptr<ChildProcess> proc_;
-  std::string line_, base_url_, ca_file_;
+  std::string line_, base_url_, ca_file_, router_url_;
   int port_ = 0;
   bool tls_ = false;
 };

@@ -1,0 +1,438 @@
+#include "gateway/router/router.hpp"
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+#include "archive/zip_reader.hpp"
+#include "crypto/jwt.hpp"
+#include "endpoints/url.hpp"
+#include "util/base64.hpp"
+#include "util/error.hpp"
+#include "util/text.hpp"
+
+namespace portico::gateway::router {
+
+namespace {
+
+constexpr const char* kIssuer = "https://localhost:9095/testkey";
+constexpr const char* kAudience = "http://org.wso2.apimgt/gateway";
+
+bool contains(std::string_view s, std::string_view part) { return s.find(part) != std::string_view::npos; }
+
+bool is_true(const doc::Node* n) { return n && n->is_scalar() && text::to_lower(n->text) == "true"; }
+
+std::string regex_escape(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    if (std::string_view(".^$|()[]*+?\\").find(c) != std::string_view::npos) out += '\\';
+    out += c;
+  }
+  return out;
+}
+
+// Numbers in advanceEndpointConfig are decoded as floating point.
+std::optional<double> number(const doc::Node* map, std::string_view key) {
+  const doc::Node* n = map && map->is_map() ? map->get(key) : nullptr;
+  if (!n || !n->is_number()) return std::nullopt;
+  return n->number();
+}
+
+void read_list_config(const doc::Node* block, ClusterSpec& c) {
+  if (!block || !block->is_map()) return;
+  if (const doc::Node* adv = block->get("advanceEndpointConfig"); adv && adv->is_map()) {
+    if (auto t = number(adv, "timeoutInMillis"); t && *t > 0) c.timeout_ms = static_cast<long>(std::min(*t, 60000.0));
+    if (const doc::Node* r = adv->get("retryConfig"); r && r->is_map()) {
+      auto count = number(r, "count");
+      c.retry_count = count ? static_cast<int>(*count) : 0;
+      if (c.retry_count < 0 || c.retry_count > 5) c.retry_count = 5;
+      if (const doc::Node* codes = r->get("statusCodes"); codes && codes->is_seq())
+        for (const doc::Node* s : codes->kids)
+          if (s->is_number() && s->number() >= 401 && s->number() <= 598) c.retry_statuses.insert(static_cast<int>(s->number()));
+      if (c.retry_statuses.empty()) c.retry_statuses.insert(504);
+    }
+    if (const doc::Node* cb = adv->get("circuitBreakers"); cb && cb->is_map()) {
+      if (auto v = number(cb, "maxConnections"); v && *v > 0) c.max_connections = static_cast<long>(*v);
+      if (auto v = number(cb, "maxRequests"); v && *v > 0) c.max_requests = static_cast<long>(*v);
+    }
+  }
+  if (const doc::Node* sec = block->get("securityConfig"); sec && sec->is_map()) {
+    const doc::Node* type = sec->get("type");
+    if (type && type->is_scalar() && text::to_upper(type->text) == "BASIC") {
+      const doc::Node* u = sec->get("username");
+      const doc::Node* p = sec->get("password");
+      std::string user = u && u->is_scalar() ? u->text : "", pass = p && p->is_scalar() ? p->text : "";
+      if (!user.empty()) c.basic_auth = "Basic " + base64::encode(user + ":" + pass);
+    }
+  }
+}
+
+std::string label_of(const LoadedApi& api, const endpoints::Group& g) {
+  std::string l = api.name + " " + api.version + " " + std::string(endpoints::to_string(g.environment));
+  if (g.scope == endpoints::Scope::Resource) l += " " + g.path;
+  if (g.scope == endpoints::Scope::Named) l += " x-wso2-endpoints " + g.path;
+  return l;
+}
+
+const std::set<std::string>& http_methods() {
+  static const std::set<std::string> m{"get", "put", "post", "delete", "options", "head", "patch", "trace"};
+  return m;
+}
+
+serve::Response json_response(int status, const nlohmann::json& j) {
+  serve::Response r;
+  r.status = status;
+  r.set("Content-Type", "application/json");
+  r.body = j.dump();
+  return r;
+}
+
+std::string form_value(std::string_view form, std::string_view name) {
+  for (auto pair : text::split(form, '&')) {
+    auto eq = pair.find('=');
+    if (pair.substr(0, eq) == name) return eq == std::string_view::npos ? "" : std::string(pair.substr(eq + 1));
+  }
+  return "";
+}
+
+bool constant_time_equal(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  unsigned char d = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) d |= static_cast<unsigned char>(a[i] ^ b[i]);
+  return d == 0;
+}
+
+Decision local(serve::Response r, Flag f = Flag::None) {
+  Decision d;
+  d.response = std::move(r);
+  d.flag = f;
+  return d;
+}
+
+Decision testkey(const serve::Request& req, const Context& ctx) {
+  std::string auth = req.header("Authorization");
+  auto sp = auth.find(' ');
+  bool ok = false;
+  std::string user;
+  if (sp != std::string::npos && text::to_lower(auth.substr(0, sp)) == "basic" && ctx.users) {
+    auto decoded = base64::decode(text::trim(auth.substr(sp + 1)));
+    auto colon = decoded ? decoded->find(':') : std::string::npos;
+    if (colon != std::string::npos) {
+      user = decoded->substr(0, colon);
+      auto it = ctx.users->passwords.find(user);
+      ok = it != ctx.users->passwords.end() && constant_time_equal(decoded->substr(colon + 1), it->second);
+    }
+  }
+  if (!ok) return local(unauthorized());
+  std::string keytype = text::to_upper(form_value(req.body, "keytype"));
+  if (keytype.empty()) keytype = text::to_upper(form_value(req.query(), "keytype"));
+  if (keytype != "SANDBOX") keytype = "PRODUCTION";
+  nlohmann::json claims{{"iss", kIssuer},   {"aud", kAudience},    {"sub", user},
+                        {"scope", "am_application_scope default"}, {"keytype", keytype},
+                        {"iat", ctx.now},   {"exp", ctx.now + 3600}, {"jti", ctx.jti}};
+  serve::Response r;
+  r.set("Content-Type", "text/plain");
+  r.body = crypto::jwt_sign_rs256(claims, ctx.key);
+  return local(std::move(r));
+}
+
+bool hop_by_hop(const std::string& lower) {
+  static const std::set<std::string> h{"connection", "keep-alive",        "proxy-connection", "transfer-encoding",
+                                       "te",         "trailer",           "upgrade",          "host",
+                                       "content-length", "proxy-authorization", "expect"};
+  return h.count(lower) > 0;
+}
+
+}  // namespace
+
+LoadedApi load_api(std::string name, std::string version, std::string basepath, std::vector<std::string> vhosts,
+                   std::string_view zip) {
+  auto wanted = [](std::string_view n) {
+    return contains(n, "api.yaml") || contains(n, "api.json") || contains(n, "Definitions/swagger.") ||
+           contains(n, "Endpoint-certificates/");
+  };
+  auto entries = archive::read_zip(zip, {}, wanted);
+  const archive::ZipEntry *api = nullptr, *def = nullptr, *certs = nullptr;
+  for (const auto& e : entries) {
+    if (e.directory) continue;
+    if ((contains(e.name, "api.yaml") || contains(e.name, "api.json")) && !contains(e.name, "Definitions")) api = &e;
+    if (contains(e.name, "Definitions/swagger.")) def = &e;
+    if (contains(e.name, "Endpoint-certificates/") && contains(e.name, "endpoint_certificates.")) certs = &e;
+  }
+  if (!api || !def) throw Error(ExitCode::Input, "the deployed archive of " + name + " " + version + " has no api.yaml or definition");
+  LoadedApi out;
+  out.name = std::move(name);
+  out.version = std::move(version);
+  out.basepath = std::move(basepath);
+  out.vhosts = std::move(vhosts);
+  out.api_yaml = std::make_shared<doc::Document>(doc::parse(api->name, api->data));
+  out.definition = std::make_shared<doc::Document>(doc::parse(def->name, def->data));
+  if (!out.definition->root) throw Error(ExitCode::Input, "the definition of " + out.name + " cannot be read");
+  if (certs) {
+    auto d = doc::parse(certs->name, certs->data);
+    const doc::Node* data = d.root && d.root->is_map() ? d.root->get("data") : nullptr;
+    if (data && data->is_seq())
+      for (const doc::Node* item : data->kids) {
+        if (!item->is_map()) continue;
+        const doc::Node* ep = item->get("endpoint");
+        const doc::Node* file = item->get("certificate");
+        if (!ep || !file || !ep->is_scalar() || !file->is_scalar()) continue;
+        for (const auto& e : entries)
+          if (contains(e.name, "Endpoint-certificates/") && e.name.ends_with("/" + file->text))
+            out.endpoint_certs[ep->text] = e.data;
+      }
+  }
+  return out;
+}
+
+std::string route_regex(const std::string& basepath, const std::string& resource) {
+  std::string p = resource;
+  bool wild = p.size() >= 2 && p.ends_with("/*");
+  if (wild) p.resize(p.size() - 2);
+  std::string body;
+  for (std::size_t i = 0; i < p.size(); ++i) {
+    if (p[i] == '{') {
+      auto close = p.find('}', i);
+      if (close != std::string::npos) {
+        body += "([^/]+)";
+        i = close;
+        continue;
+      }
+    }
+    body += p[i];
+  }
+  return "^" + basepath + body + (wild ? "(/.*)*" : "[/]{0,1}") + "$";
+}
+
+const char* flag_name(Flag f) {
+  switch (f) {
+    case Flag::NR: return "NR";
+    case Flag::UF: return "UF";
+    case Flag::UT: return "UT";
+    case Flag::UO: return "UO";
+    case Flag::NC: return "NC";
+    case Flag::UH: return "UH";
+    case Flag::UR: return "UR";
+    default: return "-";
+  }
+}
+
+serve::Response router_error(Flag f, std::string description) {
+  int status = 500;
+  std::string code, message, fallback = "upstream connect error or disconnect/reset before headers";
+  switch (f) {
+    case Flag::NR: status = 404; code = "404"; message = "Not Found"; fallback = "The requested resource is not available."; break;
+    case Flag::UF: status = 503; code = "102503"; message = "Upstream connection failed"; fallback += ". reset reason: connection failure"; break;
+    case Flag::UT: status = 504; code = "102504"; message = "Upstream connection timeout"; fallback = "upstream request timeout"; break;
+    case Flag::UO: status = 503; code = "102505"; message = "Upstream overflow"; fallback = "upstream overflow"; break;
+    case Flag::NC: status = 500; code = "102507"; message = "Upstream not configured for the resource"; fallback = "cluster not found"; break;
+    case Flag::UH: status = 503; code = "102508"; message = "No healthy upstream"; fallback = "no healthy upstream"; break;
+    case Flag::UR: status = 503; code = "102509"; message = "Upstream connection reset by the remote"; fallback += ". reset reason: connection termination"; break;
+    default: code = "500"; message = "Internal Server Error"; break;
+  }
+  return json_response(status, {{"code", code}, {"message", message}, {"description", description.empty() ? fallback : description}});
+}
+
+serve::Response unauthorized(std::string description) {
+  auto r = json_response(401, {{"code", "900901"},
+                               {"error_message", "Invalid Credentials"},
+                               {"error_description", description.empty()
+                                                         ? "Make sure you have provided the correct security credentials"
+                                                         : description}});
+  r.set("WWW-Authenticate", R"(Bearer realm="Choreo Connect", error="invalid_token")");
+  return r;
+}
+
+std::string vhost_of(std::string_view host) {
+  std::string h = text::to_lower(text::trim(host));
+  if (!h.empty() && h.front() == '[') return h.substr(0, h.find(']') + 1);
+  auto colon = h.rfind(':');
+  return colon == std::string::npos ? h : h.substr(0, colon);
+}
+
+std::shared_ptr<const Table> build_table(const std::vector<LoadedApi>& apis) {
+  auto table = std::make_shared<Table>();
+  for (const auto& api : apis) {
+    project::ApiYaml meta = project::read_api_yaml(api.api_yaml);
+    endpoints::Resolution res = endpoints::resolve(*api.definition, &meta);
+    std::vector<std::size_t> cluster_of(res.groups.size(), kNoCluster);
+    for (std::size_t i = 0; i < res.groups.size(); ++i) {
+      const auto& g = res.groups[i];
+      if (!g.cluster || g.dropped()) continue;
+      ClusterSpec c;
+      c.label = label_of(api, g);
+      c.type = g.type;
+      c.key = api.name + "\n" + api.version + "\n" + c.label + "\n" + std::string(endpoints::to_string(g.type));
+      for (std::size_t u = 0; u < g.urls.size(); ++u) {
+        auto parsed = endpoints::parse_url(g.urls[u].url);
+        Host h;
+        h.url = g.urls[u].url;
+        h.scheme = parsed.scheme;
+        h.host = parsed.host;
+        h.port = static_cast<int>(parsed.port);
+        h.priority = g.type == endpoints::GroupType::Failover ? static_cast<int>(u) : 0;
+        auto cert = api.endpoint_certs.find(h.url);
+        if (cert != api.endpoint_certs.end()) h.ca_pem = cert->second;
+        c.key += "\n" + h.url;
+        c.hosts.push_back(std::move(h));
+      }
+      read_list_config(g.block, c);
+      cluster_of[i] = table->clusters.size();
+      table->clusters.push_back(std::move(c));
+    }
+    // The cluster a group's traffic goes to (a reference uses its named list's).
+    auto cluster_for = [&](std::size_t gi) -> std::size_t {
+      if (gi == endpoints::kNone) return kNoCluster;
+      const auto& g = res.groups[gi];
+      if (g.dropped()) return kNoCluster;
+      if (cluster_of[gi] != kNoCluster) return cluster_of[gi];
+      if (!g.ref.empty()) {
+        std::size_t found = kNoCluster;
+        for (std::size_t j = 0; j < res.groups.size(); ++j)
+          if (res.groups[j].scope == endpoints::Scope::Named && res.groups[j].path == g.ref) found = cluster_of[j];
+        return found;
+      }
+      return kNoCluster;
+    };
+
+    ApiEntry entry;
+    entry.name = api.name;
+    entry.version = api.version;
+    entry.basepath = api.basepath;
+    entry.vhosts = api.vhosts;
+    const doc::Node* root = api.definition->root;
+    const doc::Node* paths = root && root->is_map() ? root->get("paths") : nullptr;
+    bool api_open = root && root->is_map() && is_true(root->get("x-wso2-disable-security"));
+    for (const auto& r : res.routes) {
+      RouteEntry e;
+      e.resource = r.path;
+      std::string rx = route_regex(api.basepath, r.path);
+      try {
+        e.regex = std::regex(rx);
+      } catch (const std::regex_error&) {
+        // Choreo Connect does not escape metacharacters; a path that is not a
+        // valid regex then is matched literally.
+        try {
+          e.regex = std::regex(route_regex(regex_escape(api.basepath), regex_escape(r.path)));
+        } catch (const std::regex_error&) {
+          continue;
+        }
+      }
+      e.params = static_cast<int>(std::count(r.path.begin(), r.path.end(), '{'));
+      e.wildcard = r.path.ends_with("/*");
+      const doc::Node* item = paths && paths->is_map() ? paths->get(r.path) : nullptr;
+      bool item_open = api_open || (item && item->is_map() && is_true(item->get("x-wso2-disable-security")));
+      bool options_declared = false;
+      if (item && item->is_map())
+        for (std::size_t k = 0; k < item->size(); ++k) {
+          std::string m = text::to_lower(item->key(k)->text);
+          if (!http_methods().count(m)) continue;
+          std::string upper = text::to_upper(m);
+          e.methods.insert(upper);
+          if (m == "options") options_declared = true;
+          const doc::Node* op = item->value(k);
+          if (item_open || (op && op->is_map() && is_true(op->get("x-wso2-disable-security")))) e.open_methods.insert(upper);
+        }
+      e.methods.insert("OPTIONS");
+      if (!options_declared) e.open_methods.insert("OPTIONS");
+      auto target = [&](std::size_t gi, const std::string& base, std::size_t sharing) {
+        Target t;
+        t.has_list = gi != endpoints::kNone;
+        t.cluster = sharing != kNoCluster ? sharing : cluster_for(gi);
+        t.base = base;
+        return t;
+      };
+      e.production = target(r.production, r.production_base, kNoCluster);
+      std::size_t shared = kNoCluster;
+      if (r.sandbox != endpoints::kNone && res.groups[r.sandbox].uses_production_cluster)
+        shared = e.production.cluster;
+      e.sandbox = target(r.sandbox, r.sandbox_base, shared);
+      entry.routes.push_back(std::move(e));
+    }
+    std::stable_sort(entry.routes.begin(), entry.routes.end(), [](const RouteEntry& a, const RouteEntry& b) {
+      return std::pair(a.wildcard, a.params) < std::pair(b.wildcard, b.params);
+    });
+    table->apis.push_back(std::move(entry));
+  }
+  std::stable_sort(table->apis.begin(), table->apis.end(),
+                   [](const ApiEntry& a, const ApiEntry& b) { return a.basepath.size() > b.basepath.size(); });
+  return table;
+}
+
+Decision route(const Table& table, const serve::Request& req, const Context& ctx) {
+  std::string vhost = vhost_of(req.header("Host"));
+  std::string path = req.path();
+  if (vhost == "localhost") {
+    if (path == "/health") return local(json_response(200, {{"status", "healthy"}}));
+    if (path == "/ready") return local(json_response(200, {{"status", "ready"}}));
+    if (path == "/testkey") return testkey(req, ctx);
+  }
+  const ApiEntry* api = nullptr;
+  const RouteEntry* hit = nullptr;
+  for (const auto& a : table.apis) {
+    if (std::find(a.vhosts.begin(), a.vhosts.end(), vhost) == a.vhosts.end()) continue;
+    for (const auto& r : a.routes)
+      if (r.methods.count(req.method) && std::regex_match(path, r.regex)) {
+        api = &a;
+        hit = &r;
+        break;
+      }
+    if (hit) break;
+  }
+  if (!hit) return local(router_error(Flag::NR), Flag::NR);
+
+  bool sandbox = false, bearer_used = false;
+  if (!hit->open_methods.count(req.method)) {
+    std::string auth = req.header("Authorization");
+    auto sp = auth.find(' ');
+    if (sp == std::string::npos || text::to_lower(auth.substr(0, sp)) != "bearer") {
+      auto d = local(unauthorized());
+      d.api = api->name + " " + api->version;
+      return d;
+    }
+    auto claims = crypto::jwt_verify_rs256(std::string(text::trim(auth.substr(sp + 1))), ctx.key, ctx.now);
+    if (!claims || !claims->is_object() || claims->value("iss", "") != kIssuer) {
+      auto d = local(unauthorized());
+      d.api = api->name + " " + api->version;
+      return d;
+    }
+    bearer_used = true;
+    sandbox = text::to_upper(claims->value("keytype", "PRODUCTION")) == "SANDBOX";
+  }
+  const Target& t = sandbox ? hit->sandbox : hit->production;
+  Decision d;
+  d.api = api->name + " " + api->version;
+  d.sandbox = sandbox;
+  if (!t.has_list) {
+    if (hit->open_methods.count(req.method)) {
+      d.response = router_error(Flag::NC);
+      d.flag = Flag::NC;
+      return d;
+    }
+    d.response = unauthorized(sandbox ? "Sandbox key offered to an API with no sandbox endpoint"
+                                      : "Production key offered to an API with no production endpoint");
+    return d;
+  }
+  if (t.cluster == kNoCluster) {
+    d.response = router_error(Flag::NC);
+    d.flag = Flag::NC;
+    return d;
+  }
+  d.kind = Decision::Kind::Proxy;
+  d.cluster = t.cluster;
+  std::string rest = path.substr(api->basepath.size());
+  std::string base = t.base;
+  while (base.ends_with("/") && rest.starts_with("/")) base.pop_back();
+  std::string rewritten = base + rest;
+  if (rewritten.empty()) rewritten = "/";
+  std::string q = req.query();
+  d.target = q.empty() ? rewritten : rewritten + "?" + q;
+  for (const auto& h : req.headers) {
+    std::string lower = text::to_lower(h.name);
+    if (hop_by_hop(lower)) continue;
+    if (lower == "authorization" && bearer_used) continue;
+    d.headers.push_back(h);
+  }
+  return d;
+}
+
+}  // namespace portico::gateway::router

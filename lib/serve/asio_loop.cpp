@@ -1,0 +1,588 @@
+// serve::Runtime on Boost.Asio and Beast: one io_context on one thread,
+// every socket non-blocking, so idle or slow clients cost a few kilobytes
+// each and never a thread. The only translation unit that includes Beast
+// (it is slow to compile); built into the network plugin.
+#include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+
+#include <array>
+#include <map>
+#include <optional>
+#include <unordered_map>
+
+#include "serve/http.hpp"
+#include "util/error.hpp"
+
+namespace portico::serve {
+
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace ssl = asio::ssl;
+using tcp = asio::ip::tcp;
+using ms = std::chrono::milliseconds;
+
+class SessionBase {
+ public:
+  virtual ~SessionBase() = default;
+  virtual void on_stop() = 0;
+};
+
+struct ListenerState {
+  ListenerConfig config;
+  Handler handler;
+  std::optional<tcp::acceptor> acceptor;
+  std::unique_ptr<ssl::context> tls;
+  std::size_t connections = 0;
+  bool stopping = false;
+  std::unordered_map<SessionBase*, std::weak_ptr<SessionBase>> sessions;
+};
+
+template <class Stream>
+class Session : public SessionBase, public std::enable_shared_from_this<Session<Stream>> {
+ public:
+  template <class... Args>
+  Session(std::shared_ptr<ListenerState> l, Args&&... args) : l_(std::move(l)), stream_(std::forward<Args>(args)...) {
+    ++l_->connections;
+  }
+  ~Session() override {
+    --l_->connections;
+    l_->sessions.erase(this);
+  }
+
+  void start() {
+    l_->sessions[this] = this->shared_from_this();
+    boost::system::error_code ec;
+    auto remote = lowest().socket().remote_endpoint(ec);
+    loopback_ = !ec && remote.address().is_loopback();
+    if constexpr (kTls) {
+      lowest().expires_after(ms(l_->config.header_timeout_ms));
+      stream_.async_handshake(ssl::stream_base::server, [self = this->shared_from_this()](beast::error_code e) {
+        if (e) return self->close();
+        self->read();
+      });
+    } else {
+      read();
+    }
+  }
+
+  void on_stop() override {
+    if (!busy_) close();
+  }
+
+ private:
+  static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
+
+  beast::tcp_stream& lowest() { return beast::get_lowest_layer(stream_); }
+
+  void read() {
+    if (l_->stopping) return close();
+    parser_.emplace();
+    parser_->header_limit(static_cast<std::uint32_t>(l_->config.max_header));
+    parser_->body_limit(l_->config.max_body);
+    lowest().expires_after(ms(l_->config.header_timeout_ms));
+    http::async_read_header(stream_, buf_, *parser_,
+                            [self = this->shared_from_this()](beast::error_code e, std::size_t) {
+                              if (e == http::error::body_limit) return self->too_large();
+                              if (e) return self->close();
+                              self->busy_ = true;
+                              self->read_body();
+                            });
+  }
+
+  void read_body() {
+    if (parser_->is_done()) return dispatch();
+    auto& h = parser_->get();
+    if (beast::iequals(h[http::field::expect], "100-continue")) {
+      auto cont = std::make_shared<http::response<http::empty_body>>(http::status::continue_, 11);
+      lowest().expires_after(ms(l_->config.write_timeout_ms));
+      http::async_write(stream_, *cont, [self = this->shared_from_this(), cont](beast::error_code e, std::size_t) {
+        if (e) return self->close();
+        self->read_rest();
+      });
+      return;
+    }
+    read_rest();
+  }
+
+  void read_rest() {
+    lowest().expires_after(ms(l_->config.body_timeout_ms));
+    http::async_read(stream_, buf_, *parser_, [self = this->shared_from_this()](beast::error_code e, std::size_t) {
+      if (e == http::error::body_limit) return self->too_large();
+      if (e) return self->close();
+      self->dispatch();
+    });
+  }
+
+  // 413, then a lingering close: the client may still be sending its body,
+  // and closing with unread data would reset the connection before it reads
+  // the answer.
+  void too_large() {
+    keep_alive_ = false;
+    lingering_ = true;
+    busy_ = true;
+    write(l_->config.too_large);
+  }
+
+  void linger() {
+    beast::error_code ec;
+    lowest().socket().shutdown(tcp::socket::shutdown_send, ec);
+    lowest().expires_after(ms(2000));
+    auto sink = std::make_shared<std::array<char, 16384>>();
+    lowest().async_read_some(asio::buffer(*sink), [self = this->shared_from_this(), sink](beast::error_code e, std::size_t) {
+      if (e) return self->close();
+      self->linger_more(sink);
+    });
+  }
+
+  void linger_more(std::shared_ptr<std::array<char, 16384>> sink) {
+    lowest().async_read_some(asio::buffer(*sink), [self = this->shared_from_this(), sink](beast::error_code e, std::size_t) {
+      if (e) return self->close();
+      self->linger_more(sink);
+    });
+  }
+
+  void dispatch() {
+    auto req = parser_->release();
+    Request r;
+    r.method = std::string(req.method_string());
+    r.target = std::string(req.target());
+    for (const auto& f : req) r.headers.push_back({std::string(f.name_string()), std::string(f.value())});
+    r.body = std::move(req.body());
+    r.loopback = loopback_;
+    r.tls = kTls;
+    keep_alive_ = req.keep_alive();
+    lowest().expires_never();
+    l_->handler(std::move(r), [self = this->shared_from_this()](Response res) { self->write(std::move(res)); });
+  }
+
+  void write(Response res) {
+    if (closed_) return;
+    if (res.stream) return write_stream(std::move(res));
+    res_ = {};
+    res_.version(11);
+    res_.result(static_cast<unsigned>(res.status));
+    for (auto& h : res.headers) res_.insert(h.name, h.value);
+    res_.body() = std::move(res.body);
+    res_.keep_alive(keep_alive_ && !l_->stopping);
+    res_.prepare_payload();
+    lowest().expires_after(ms(l_->config.write_timeout_ms));
+    http::async_write(stream_, res_, [self = this->shared_from_this()](beast::error_code e, std::size_t) {
+      self->busy_ = false;
+      if (!e && self->lingering_) return self->linger();
+      if (e || !self->res_.keep_alive()) return self->close();
+      self->read();
+    });
+  }
+
+  // The head, then each piece as the source delivers it: the next piece is
+  // asked for only once the previous one is written (back-pressure).
+  void write_stream(Response res) {
+    source_ = std::move(res.stream);
+    sres_ = {};
+    sres_.version(11);
+    sres_.result(static_cast<unsigned>(res.status));
+    for (auto& h : res.headers) sres_.insert(h.name, h.value);
+    if (res.stream_length >= 0)
+      sres_.content_length(static_cast<std::uint64_t>(res.stream_length));
+    else
+      sres_.chunked(true);
+    sres_.keep_alive(keep_alive_ && !l_->stopping);
+    sres_.body().data = nullptr;
+    sres_.body().more = true;
+    ssr_.emplace(sres_);
+    lowest().expires_after(ms(l_->config.write_timeout_ms));
+    http::async_write_header(stream_, *ssr_, [self = this->shared_from_this()](beast::error_code e, std::size_t) {
+      if (e) return self->close();
+      self->pump();
+    });
+  }
+
+  void pump() {
+    source_->next([self = this->shared_from_this()](std::string_view data, bool last, bool ok) {
+      if (!ok || self->closed_) return self->close();
+      self->piece_.assign(data.data(), data.size());
+      self->sres_.body().data = self->piece_.empty() ? nullptr : self->piece_.data();
+      self->sres_.body().size = self->piece_.size();
+      self->sres_.body().more = !last;
+      self->lowest().expires_after(ms(self->l_->config.write_timeout_ms));
+      http::async_write(self->stream_, *self->ssr_, [self, last](beast::error_code e, std::size_t) {
+        if (e == http::error::need_buffer) e = {};
+        if (e) return self->close();
+        if (!last) return self->pump();
+        self->source_.reset();
+        self->busy_ = false;
+        if (!self->sres_.keep_alive()) return self->close();
+        self->read();
+      });
+    });
+  }
+
+  void close() {
+    source_.reset();
+    if (closed_) return;
+    closed_ = true;
+    beast::error_code ec;
+    lowest().socket().shutdown(tcp::socket::shutdown_both, ec);
+    lowest().close();
+  }
+
+  std::shared_ptr<ListenerState> l_;
+  Stream stream_;
+  beast::flat_buffer buf_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  http::response<http::string_body> res_;
+  http::response<http::buffer_body> sres_;
+  std::optional<http::response_serializer<http::buffer_body>> ssr_;
+  std::shared_ptr<BodyStream> source_;
+  std::string piece_;
+  bool keep_alive_ = false, closed_ = false, busy_ = false, loopback_ = false, lingering_ = false;
+};
+
+// One request to a backend.
+class Fetch : public std::enable_shared_from_this<Fetch> {
+ public:
+  Fetch(asio::io_context& ioc, std::shared_ptr<ssl::context> tls, UpstreamRequest req,
+        std::function<void(UpstreamResult)> done)
+      : ioc_(ioc), tls_ctx_(std::move(tls)), req_(std::move(req)), done_(std::move(done)), resolver_(ioc) {
+    deadline_ = std::chrono::steady_clock::now() + ms(req_.timeout_ms);
+  }
+
+  void start() {
+    boost::system::error_code ec;
+    auto addr = asio::ip::make_address_v4(req_.host, ec);
+    if (!ec) return connect({tcp::endpoint(addr, static_cast<unsigned short>(req_.port))});
+    resolver_.async_resolve(tcp::v4(), req_.host, std::to_string(req_.port),
+                            [self = shared_from_this()](beast::error_code e, tcp::resolver::results_type r) {
+                              if (e) return self->fail(UpstreamError::Connect, "cannot resolve " + self->req_.host);
+                              std::vector<tcp::endpoint> eps;
+                              for (const auto& x : r) eps.push_back(x.endpoint());
+                              self->connect(std::move(eps));
+                            });
+  }
+
+ private:
+  ms remaining() const {
+    auto left = std::chrono::duration_cast<ms>(deadline_ - std::chrono::steady_clock::now());
+    return left.count() < 1 ? ms(1) : left;
+  }
+  bool expired() const { return std::chrono::steady_clock::now() >= deadline_; }
+
+  void connect(std::vector<tcp::endpoint> eps) {
+    plain_.emplace(ioc_);
+    auto limit = std::min(ms(req_.connect_timeout_ms), remaining());
+    plain_->expires_after(limit);
+    plain_->async_connect(eps, [self = shared_from_this()](beast::error_code e, const tcp::endpoint&) {
+      if (e == beast::error::timeout) {
+        if (self->expired()) return self->fail(UpstreamError::Timeout, "upstream request timeout");
+        return self->fail(UpstreamError::Connect, "connection timeout");
+      }
+      if (e) return self->fail(UpstreamError::Connect, e.message());
+      self->plain_->socket().set_option(tcp::no_delay(true));
+      if (self->req_.scheme == "https")
+        self->handshake();
+      else
+        self->send(*self->plain_);
+    });
+  }
+
+  void handshake() {
+    secure_.emplace(std::move(*plain_), *tls_ctx_);
+    if (!SSL_set_tlsext_host_name(secure_->native_handle(), req_.host.c_str()))
+      return fail(UpstreamError::Tls, "cannot set SNI");
+    secure_->set_verify_mode(ssl::verify_peer);
+    secure_->set_verify_callback(ssl::host_name_verification(req_.host));
+    beast::get_lowest_layer(*secure_).expires_after(remaining());
+    secure_->async_handshake(ssl::stream_base::client, [self = shared_from_this()](beast::error_code e) {
+      if (e == beast::error::timeout) return self->fail(UpstreamError::Timeout, "upstream request timeout");
+      if (e) return self->fail(UpstreamError::Tls, "TLS error: " + e.message());
+      self->send(*self->secure_);
+    });
+  }
+
+  template <class S>
+  void send(S& s) {
+    out_.version(11);
+    out_.method_string(req_.method);
+    out_.target(req_.target);
+    for (const auto& h : req_.headers) out_.insert(h.name, h.value);
+    bool default_port = (req_.scheme == "https" && req_.port == 443) || (req_.scheme == "http" && req_.port == 80);
+    out_.set(http::field::host, default_port ? req_.host : req_.host + ":" + std::to_string(req_.port));
+    out_.set(http::field::connection, "close");
+    out_.body() = std::move(req_.body);
+    out_.prepare_payload();
+    beast::get_lowest_layer(s).expires_after(remaining());
+    http::async_write(s, out_, [self = shared_from_this(), &s](beast::error_code e, std::size_t) {
+      if (e == beast::error::timeout) return self->fail(UpstreamError::Timeout, "upstream request timeout");
+      if (e) return self->fail(UpstreamError::Reset, "upstream reset: " + e.message());
+      self->receive(s);
+    });
+  }
+
+  // Streaming: the head now, the body through next().
+  template <class S>
+  void receive_head(S& s) {
+    sparser_.body_limit(boost::none);
+    if (req_.method == "HEAD") sparser_.skip(true);
+    beast::get_lowest_layer(s).expires_after(remaining());
+    http::async_read_header(s, buf_, sparser_, [self = shared_from_this(), &s](beast::error_code e, std::size_t) {
+      if (e == beast::error::timeout) return self->fail(UpstreamError::Timeout, "upstream request timeout");
+      if (e) return self->fail(UpstreamError::Reset, "upstream connection reset: " + e.message());
+      auto& m = self->sparser_.get();
+      UpstreamResult r;
+      r.response.status = static_cast<int>(m.result_int());
+      for (const auto& f : m) r.response.headers.push_back({std::string(f.name_string()), std::string(f.value())});
+      if (self->sparser_.is_done()) {
+        r.response.stream_length = -1;
+        return self->finish(std::move(r));
+      }
+      if (auto len = self->sparser_.content_length()) r.response.stream_length = static_cast<long long>(*len);
+      // Raw `this`: the Source owns the exchange; a shared_ptr here would be a cycle.
+      Fetch* raw = self.get();
+      self->reader_ = [raw, &s](std::function<void(std::string_view, bool, bool)> done) {
+        raw->read_piece(s, std::move(done));
+      };
+      r.response.stream = std::make_shared<Source>(self);
+      if (auto d = std::move(self->done_)) d(std::move(r));
+    });
+  }
+
+  template <class S>
+  void read_piece(S& s, std::function<void(std::string_view, bool, bool)> done) {
+    if (expired()) return done({}, false, false);
+    sparser_.get().body().data = chunk_;
+    sparser_.get().body().size = sizeof chunk_;
+    beast::get_lowest_layer(s).expires_after(remaining());
+    // read_some: whatever has arrived, not a full buffer (async_read would
+    // wait for 64 KiB or the end).
+    http::async_read_some(s, buf_, sparser_, [self = shared_from_this(), &s, done = std::move(done)](beast::error_code e, std::size_t) {
+      if (e == http::error::need_buffer) e = {};
+      if (e) return done({}, false, false);
+      std::size_t got = sizeof self->chunk_ - self->sparser_.get().body().size;
+      if (got == 0 && !self->sparser_.is_done()) return self->read_piece(s, done);  // a chunk header only
+      done(std::string_view(self->chunk_, got), self->sparser_.is_done(), true);
+    });
+  }
+
+  // The body of a streamed response; holds the exchange (and its socket) open.
+  struct Source : BodyStream {
+    explicit Source(std::shared_ptr<Fetch> f) : f_(std::move(f)) {}
+    void next(std::function<void(std::string_view, bool, bool)> done) override { f_->reader_(std::move(done)); }
+    std::shared_ptr<Fetch> f_;
+  };
+
+  template <class S>
+  void receive(S& s) {
+    if (req_.stream) return receive_head(s);
+    parser_.body_limit(req_.max_response);
+    beast::get_lowest_layer(s).expires_after(remaining());
+    http::async_read(s, buf_, parser_, [self = shared_from_this()](beast::error_code e, std::size_t) {
+      if (e == beast::error::timeout) return self->fail(UpstreamError::Timeout, "upstream request timeout");
+      if (e == http::error::body_limit) return self->fail(UpstreamError::TooLarge, "upstream response too large");
+      if (e) return self->fail(UpstreamError::Reset, "upstream connection reset: " + e.message());
+      auto& m = self->parser_.get();
+      UpstreamResult r;
+      r.response.status = static_cast<int>(m.result_int());
+      for (const auto& f : m) r.response.headers.push_back({std::string(f.name_string()), std::string(f.value())});
+      r.response.body = std::move(m.body());
+      self->finish(std::move(r));
+    });
+  }
+
+  void fail(UpstreamError err, std::string why) {
+    UpstreamResult r;
+    r.error = err;
+    r.detail = std::move(why);
+    finish(std::move(r));
+  }
+
+  void finish(UpstreamResult r) {
+    beast::error_code ec;
+    if (secure_) beast::get_lowest_layer(*secure_).close();
+    if (plain_ && plain_->socket().is_open()) plain_->close();
+    (void)ec;
+    if (auto d = std::move(done_)) d(std::move(r));
+  }
+
+  asio::io_context& ioc_;
+  std::shared_ptr<ssl::context> tls_ctx_;
+  UpstreamRequest req_;
+  std::function<void(UpstreamResult)> done_;
+  tcp::resolver resolver_;
+  std::optional<beast::tcp_stream> plain_;
+  std::optional<beast::ssl_stream<beast::tcp_stream>> secure_;
+  http::request<http::string_body> out_;
+  beast::flat_buffer buf_;
+  http::response_parser<http::string_body> parser_;
+  http::response_parser<http::buffer_body> sparser_;
+  std::function<void(std::function<void(std::string_view, bool, bool)>)> reader_;
+  char chunk_[65536];
+  std::chrono::steady_clock::time_point deadline_;
+};
+
+class AsioRuntime final : public Runtime, public Loop {
+ public:
+  AsioRuntime() : ioc_(1), guard_(asio::make_work_guard(ioc_)) {}
+
+  Loop& loop() override { return *this; }
+
+  void post(std::function<void()> fn) override { asio::post(ioc_, std::move(fn)); }
+
+  void after(long delay, std::function<void()> fn) override {
+    auto t = std::make_shared<asio::steady_timer>(ioc_, ms(delay));
+    t->async_wait([t, fn = std::move(fn)](beast::error_code e) {
+      if (!e) fn();
+    });
+  }
+
+  long long now_ms() override {
+    return std::chrono::duration_cast<ms>(std::chrono::steady_clock::now().time_since_epoch()).count();
+  }
+
+  void fetch(UpstreamRequest req, std::function<void(UpstreamResult)> done) override {
+    std::shared_ptr<ssl::context> ctx;
+    if (req.scheme == "https") {
+      auto& slot = client_tls_[req.ca_pem];
+      if (!slot) {
+        try {
+          auto c = std::make_shared<ssl::context>(ssl::context::tls_client);
+          c->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3);
+          if (req.ca_pem.empty())
+            c->set_default_verify_paths();
+          else
+            c->add_certificate_authority(asio::buffer(req.ca_pem));
+          slot = c;
+        } catch (const std::exception& e) {
+          client_tls_.erase(req.ca_pem);
+          UpstreamResult r;
+          r.error = UpstreamError::Tls;
+          r.detail = std::string("unusable endpoint certificate: ") + e.what();
+          return post([done, r] { done(r); });
+        }
+      }
+      ctx = slot;
+    }
+    std::make_shared<Fetch>(ioc_, std::move(ctx), std::move(req), std::move(done))->start();
+  }
+
+  void tcp_check(std::string host, int port, long timeout, std::function<void(bool, std::string)> done) override {
+    struct Check {
+      beast::tcp_stream s;
+      tcp::resolver r;
+      std::function<void(bool, std::string)> done;
+      Check(asio::io_context& io) : s(io), r(io) {}
+    };
+    auto c = std::make_shared<Check>(ioc_);
+    c->done = std::move(done);
+    auto go = [c, timeout](std::vector<tcp::endpoint> eps) {
+      c->s.expires_after(ms(timeout));
+      c->s.async_connect(eps, [c](beast::error_code e, const tcp::endpoint&) {
+        c->s.close();
+        if (e == beast::error::timeout) return c->done(false, "timeout");
+        if (e) return c->done(false, e.message());
+        c->done(true, "ok");
+      });
+    };
+    boost::system::error_code ec;
+    auto addr = asio::ip::make_address_v4(host, ec);
+    if (!ec) return go({tcp::endpoint(addr, static_cast<unsigned short>(port))});
+    c->r.async_resolve(tcp::v4(), host, std::to_string(port),
+                       [c, go](beast::error_code e, tcp::resolver::results_type r) {
+                         if (e) return c->done(false, "cannot resolve");
+                         std::vector<tcp::endpoint> eps;
+                         for (const auto& x : r) eps.push_back(x.endpoint());
+                         go(std::move(eps));
+                       });
+  }
+
+  int listen(const ListenerConfig& config, Handler handler) override {
+    auto l = std::make_shared<ListenerState>();
+    l->config = config;
+    l->handler = std::move(handler);
+    if (config.tls) {
+      l->tls = std::make_unique<ssl::context>(ssl::context::tls_server);
+      l->tls->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
+                          ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 | ssl::context::single_dh_use);
+      try {
+        l->tls->use_certificate_chain(asio::buffer(config.cert_pem));
+        l->tls->use_private_key(asio::buffer(config.key_pem), ssl::context::pem);
+      } catch (const std::exception& e) {
+        throw Error(ExitCode::Input, std::string("cannot use the TLS certificate and key: ") + e.what());
+      }
+    }
+    boost::system::error_code ec;
+    auto addr = asio::ip::make_address(config.host, ec);
+    if (ec) throw Error(ExitCode::Usage, "cannot listen on '" + config.host + "': not an IP address");
+    tcp::endpoint ep(addr, static_cast<unsigned short>(config.port));
+    l->acceptor.emplace(ioc_);
+    l->acceptor->open(ep.protocol());
+    l->acceptor->set_option(asio::socket_base::reuse_address(true));
+    l->acceptor->bind(ep, ec);
+    std::string where = config.host + ":" + std::to_string(config.port);
+    if (ec == asio::error::address_in_use)
+      throw Error(ExitCode::Input, "cannot listen on " + where + ": address already in use",
+                  "stop the process that holds it, or pick another port");
+    if (ec) throw Error(ExitCode::Network, "cannot listen on " + where + ": " + ec.message());
+    l->acceptor->listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) throw Error(ExitCode::Network, "cannot listen on " + where + ": " + ec.message());
+    listeners_.push_back(l);
+    accept(l);
+    return l->acceptor->local_endpoint().port();
+  }
+
+  void run() override { ioc_.run(); }
+
+  void stop(long grace) override {
+    asio::post(ioc_, [this, grace] {
+      if (stopping_) return;
+      stopping_ = true;
+      for (auto& l : listeners_) {
+        l->stopping = true;
+        beast::error_code ec;
+        l->acceptor->close(ec);
+        auto sessions = l->sessions;
+        for (auto& [p, w] : sessions)
+          if (auto s = w.lock()) s->on_stop();
+      }
+      guard_.reset();
+      after(grace, [this] { ioc_.stop(); });
+    });
+  }
+
+ private:
+  void accept(std::shared_ptr<ListenerState> l) {
+    l->acceptor->async_accept(ioc_, [this, l](beast::error_code e, tcp::socket sock) {
+      if (e == asio::error::operation_aborted || l->stopping) return;
+      if (!e) {
+        if (l->connections >= l->config.max_connections) {
+          beast::error_code ec;
+          sock.close(ec);
+        } else {
+          sock.set_option(tcp::no_delay(true));
+          if (l->tls)
+            std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(l, std::move(sock), *l->tls)->start();
+          else
+            std::make_shared<Session<beast::tcp_stream>>(l, std::move(sock))->start();
+        }
+      }
+      accept(l);
+    });
+  }
+
+  asio::io_context ioc_;
+  asio::executor_work_guard<asio::io_context::executor_type> guard_;
+  std::vector<std::shared_ptr<ListenerState>> listeners_;
+  std::map<std::string, std::shared_ptr<ssl::context>> client_tls_;
+  bool stopping_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<Runtime> make_runtime() { return std::make_unique<AsioRuntime>(); }
+
+}  // namespace portico::serve

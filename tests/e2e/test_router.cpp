@@ -1,0 +1,515 @@
+// The router of `portico gateway` end to end: a real gateway process, real
+// loopback backends started and stopped by the tests, health timing
+// shortened by flags. Every wait is bounded.
+#include <doctest/doctest.h>
+#include <sys/resource.h>
+
+#include <atomic>
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <thread>
+
+#include "archive/zip_writer.hpp"
+#include "backends.hpp"
+#include "crypto/keys.hpp"
+#include "gateway_process.hpp"
+#include "http.hpp"
+#include "process.hpp"
+#include "util/file.hpp"
+
+using namespace portico;
+using namespace portico::test;
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+namespace {
+
+const std::vector<std::string> kFast{"--plain-http",          "--health-interval",     "150", "--no-traffic-interval",
+                                     "150",                   "--health-timeout",      "150", "--unhealthy-threshold",
+                                     "2",                     "--healthy-threshold",   "2"};
+
+std::vector<std::string> fast(std::vector<std::string> more = {}) {
+  auto a = kFast;
+  a.insert(a.end(), more.begin(), more.end());
+  return a;
+}
+
+std::string api_yaml(const std::string& name, const std::string& version) {
+  return "type: api\nversion: v4.0.0\ndata:\n  name: " + name + "\n  version: " + version + "\n  context: /" + name +
+         "\n  type: HTTP\n  endpointImplementationType: ENDPOINT\n  endpointConfig:\n    endpoint_type: http\n"
+         "    production_endpoints: {url: http://127.0.0.1:9/unused}\n";
+}
+
+// A definition with base path /NAME/VERSION; `root` is inserted at the root
+// (endpoint extensions), `paths` is the paths mapping (indented by 2).
+std::string definition(const std::string& name, const std::string& version, const std::string& root,
+                       const std::string& paths) {
+  return "openapi: 3.0.1\ninfo: {title: " + name + ", version: '" + version + "'}\nx-wso2-basePath: /" + name + "/" +
+         version + "\n" + root + "paths:\n" + paths;
+}
+
+const std::string kGetItems = "  /items:\n    get: {responses: {'200': {description: OK}}}\n";
+
+struct RouterGateway : TempGateway {
+  explicit RouterGateway(std::vector<std::string> args = fast()) : TempGateway(std::move(args)) {}
+
+  std::string zip(const std::string& name, const std::string& version, const std::string& def,
+                  std::map<std::string, std::string> extra = {}) {
+    static int n = 0;
+    std::string out = tmp.path + "/p" + std::to_string(n++) + ".zip";
+    std::vector<archive::ZipInput> e{{name + "/api.yaml", {}, api_yaml(name, version)},
+                                     {name + "/Definitions/swagger.yaml", {}, def}};
+    for (auto& [k, v] : extra) e.push_back({name + "/" + k, {}, v});
+    archive::write_zip(out, std::move(e));
+    return file::read(out);
+  }
+  HttpRequest adapter(const std::string& method, const std::string& path) {
+    HttpRequest r;
+    r.method = method;
+    r.url = proc->url(path);
+    r.ca_file = proc->ca_file();
+    r.basic = std::make_pair("admin", "admin");
+    return r;
+  }
+  void deploy(const std::string& zip_bytes, bool override = false) {
+    auto r = adapter("POST", override ? "/apis?override=true" : "/apis");
+    r.parts.push_back({"file", zip_bytes, "project.zip", "application/zip"});
+    auto res = http_request(r);
+    REQUIRE_MESSAGE(res.status == 200, "deploy: " << res.status << " " << res.body << " " << res.error);
+  }
+  void undeploy(const std::string& name, const std::string& version) {
+    auto res = http_request(adapter("DELETE", "/apis?apiName=" + name + "&version=" + version));
+    REQUIRE_MESSAGE(res.status == 200, "undeploy: " << res.status << " " << res.body);
+  }
+  HttpResponse call(const std::string& method, const std::string& path, const std::string& token = "",
+                    std::vector<std::string> headers = {}) {
+    HttpRequest r;
+    r.method = method;
+    r.url = proc->router_url() + path;
+    r.ca_file = proc->ca_file();
+    bool host_given = false;
+    for (const auto& h : headers) host_given = host_given || h.rfind("Host:", 0) == 0;
+    r.headers = std::move(headers);
+    if (!host_given) r.headers.push_back("Host: localhost");
+    if (!token.empty()) r.bearer = token;
+    r.timeout_ms = 10000;
+    return http_request(r);
+  }
+  std::string token(const std::string& keytype = "") {
+    HttpRequest r;
+    r.method = "POST";
+    r.url = proc->router_url() + "/testkey";
+    r.ca_file = proc->ca_file();
+    r.headers.push_back("Host: localhost");
+    r.headers.push_back("Content-Type: application/x-www-form-urlencoded");
+    r.basic = std::make_pair("admin", "admin");
+    r.body = keytype.empty() ? "" : "keytype=" + keytype;
+    auto res = http_request(r);
+    REQUIRE_MESSAGE(res.status == 200, "testkey: " << res.status << " " << res.body);
+    CHECK(res.content_type.rfind("text/plain", 0) == 0);
+    return res.body;
+  }
+  json clusters() {
+    HttpRequest r;
+    r.url = proc->router_url() + "/portico/clusters";
+    r.ca_file = proc->ca_file();
+    auto res = http_request(r);
+    REQUIRE(res.status == 200);
+    return json::parse(res.body);
+  }
+  // Polls (every 20 ms, at most `limit`) until pred(GET path) holds; returns the last answer.
+  HttpResponse until(const std::string& path, const std::string& tok, const std::function<bool(const HttpResponse&)>& pred,
+                     std::chrono::milliseconds limit = 5s) {
+    auto end = std::chrono::steady_clock::now() + limit;
+    HttpResponse r;
+    do {
+      r = call("GET", path, tok);
+      if (pred(r)) return r;
+      std::this_thread::sleep_for(20ms);
+    } while (std::chrono::steady_clock::now() < end);
+    return r;
+  }
+  // Waits until the cluster named `label` has had its first checks.
+  void wait_checked(const std::string& label) {
+    auto end = std::chrono::steady_clock::now() + 5s;
+    while (std::chrono::steady_clock::now() < end) {
+      json view = clusters();
+      for (const auto& c : view["clusters"])
+        if (c["name"] == label) {
+          bool all = true;
+          for (const auto& h : c["hosts"]) all = all && h["health"] != "waiting for its first check";
+          if (all) return;
+        }
+      std::this_thread::sleep_for(20ms);
+    }
+    FAIL("cluster " << label << " was never checked: " << clusters().dump() << "\n" << log());
+  }
+};
+
+bool from(const HttpResponse& r, const std::string& name) { return r.status == 200 && r.body.rfind(name + " ", 0) == 0; }
+
+std::string code_of(const HttpResponse& r) {
+  auto j = json::parse(r.body, nullptr, false);
+  return j.is_object() && j.contains("code") ? j["code"].get<std::string>() : "";
+}
+
+std::string failover_root(const std::vector<std::string>& urls, const std::string& type = "failover",
+                          const std::string& extra = "") {
+  std::string s = "x-wso2-production-endpoints:\n  type: " + type + "\n  urls:\n";
+  for (const auto& u : urls) s += "    - " + u + "\n";
+  return s + extra;
+}
+
+}  // namespace
+
+TEST_CASE("router e2e: primary killed -> 503 102503 until the checks notice -> backup -> primary back") {
+  auto primary = std::make_unique<EchoBackend>("primary");
+  int primary_port = primary->port();
+  EchoBackend backup("backup");
+  RouterGateway g;
+  g.deploy(g.zip("Inventory", "2.1.0",
+                 definition("Inventory", "2.1.0", failover_root({primary->url("/api"), backup.url("/api")}), kGetItems)));
+  g.wait_checked("Inventory 2.1.0 production");
+  auto tok = g.token();
+  auto r = g.call("GET", "/Inventory/2.1.0/items?q=1", tok);
+  CHECK(r.body == "primary GET /api/items?q=1 auth=");
+
+  primary.reset();  // killed
+  auto failed = g.call("GET", "/Inventory/2.1.0/items", tok);
+  CHECK(failed.status == 503);
+  CHECK(code_of(failed) == "102503");
+  CHECK(json::parse(failed.body)["message"] == "Upstream connection failed");
+  auto b = g.until("/Inventory/2.1.0/items", tok, [](auto& x) { return from(x, "backup"); });
+  CHECK(from(b, "backup"));
+  CHECK(g.proc->process().wait_for_stderr("unhealthy after 2 failed checks", 2s));
+  CHECK(g.log().find("traffic now to priority 1 " + backup.url("/api")) != std::string::npos);
+  CHECK(g.log().find("router: GET /Inventory/2.1.0/items 503 UF " ) != std::string::npos);
+
+  EchoBackend again("primary", 200, primary_port);  // restarted
+  auto back = g.until("/Inventory/2.1.0/items", tok, [](auto& x) { return from(x, "primary"); });
+  CHECK(from(back, "primary"));
+  CHECK(g.log().find("healthy after 2 passed checks; traffic now to priority 0") != std::string::npos);
+  auto view = g.clusters();
+  CHECK(view["clusters"][0]["serving"] == again.url("/api"));
+}
+
+TEST_CASE("router e2e: a load-balanced list losing a member sends everything to the rest") {
+  auto a = std::make_unique<EchoBackend>("a");
+  EchoBackend b("b");
+  RouterGateway g;
+  g.deploy(g.zip("Lb", "1.0", definition("Lb", "1.0", failover_root({a->url(), b.url()}, "loadbalance"), kGetItems)));
+  g.wait_checked("Lb 1.0 production");
+  auto tok = g.token();
+  std::set<std::string> seen;
+  for (int i = 0; i < 4; ++i) seen.insert(g.call("GET", "/Lb/1.0/items", tok).body.substr(0, 1));
+  CHECK(seen == std::set<std::string>{"a", "b"});
+  a.reset();
+  g.until("/Lb/1.0/items", tok, [&](auto&) {
+    return g.clusters()["clusters"][0]["hosts"][0]["health"] == "unhealthy";
+  });
+  for (int i = 0; i < 4; ++i) CHECK(from(g.call("GET", "/Lb/1.0/items", tok), "b"));
+}
+
+TEST_CASE("router e2e: resource-level list vs API-level list, a dropped list falling back, sandbox tokens") {
+  EchoBackend api("api"), res("resource"), sandbox("sandbox"), mixed1("m1"), mixed2("m2");
+  RouterGateway g;
+  std::string root = "x-wso2-production-endpoints:\n  urls: [" + api.url("/v1") + "]\n"
+                     "x-wso2-sandbox-endpoints:\n  urls: [" + sandbox.url("/sb") + "]\n";
+  std::string paths = kGetItems +
+                      "  /orders:\n    x-wso2-production-endpoints:\n      urls: [" + res.url("/orders-svc") + "]\n"
+                      "    get: {responses: {'200': {description: OK}}}\n"
+                      "  /mixed:\n    x-wso2-production-endpoints:\n      urls: [" + mixed1.url("/a") + ", " +
+                      mixed2.url("/b") + "]\n    get: {responses: {'200': {description: OK}}}\n";
+  g.deploy(g.zip("Shop", "1.0", definition("Shop", "1.0", root, paths)));
+  auto tok = g.token();
+  CHECK(g.call("GET", "/Shop/1.0/items", tok).body == "api GET /v1/items auth=");
+  CHECK(g.call("GET", "/Shop/1.0/orders", tok).body == "resource GET /orders-svc/orders auth=");
+  // Dropped (mixed paths): the API-level list serves it, with the base path the
+  // model gives that route (in non-strict mode, none: the resource path alone).
+  CHECK(g.call("GET", "/Shop/1.0/mixed", tok).body == "api GET /mixed auth=");
+  CHECK(mixed1.requests() + mixed2.requests() == 0);
+  auto sb = g.token("SANDBOX");
+  CHECK(g.call("GET", "/Shop/1.0/items", sb).body == "sandbox GET /sb/items auth=");
+}
+
+TEST_CASE("router e2e: retries are counted at the backend, timeout 504, backend Basic auth") {
+  EchoBackend failing("failing", 503), slow("slow");
+  slow.set_delay(3s);
+  RouterGateway g;
+  std::string root = failover_root({failing.url()}, "failover",
+                                   "  advanceEndpointConfig:\n    retryConfig: {count: 2, statusCodes: [503]}\n"
+                                   "  securityConfig: {type: BASIC, username: svc, password: pw}\n");
+  g.deploy(g.zip("Retry", "1.0", definition("Retry", "1.0", root, kGetItems)));
+  auto tok = g.token();
+  auto r = g.call("GET", "/Retry/1.0/items", tok);
+  CHECK(r.status == 503);
+  CHECK(failing.requests() == 3);
+  CHECK(r.body.find("auth=Basic c3ZjOnB3") != std::string::npos);  // svc:pw
+
+  std::string troot = failover_root({slow.url()}, "failover", "  advanceEndpointConfig:\n    timeoutInMillis: 300\n");
+  g.deploy(g.zip("Slow", "1.0", definition("Slow", "1.0", troot, kGetItems)));
+  auto t = g.call("GET", "/Slow/1.0/items", tok);
+  CHECK(t.status == 504);
+  CHECK(code_of(t) == "102504");
+  CHECK(json::parse(t.body)["message"] == "Upstream connection timeout");
+}
+
+TEST_CASE("router e2e: circuit breaker overflow under concurrent calls is 503 102505 at once") {
+  EchoBackend slow("slow");
+  slow.set_delay(800ms);
+  RouterGateway g;
+  std::string root = failover_root({slow.url()}, "failover",
+                                   "  advanceEndpointConfig:\n    circuitBreakers: {maxRequests: 2}\n");
+  g.deploy(g.zip("Cb", "1.0", definition("Cb", "1.0", root, kGetItems)));
+  auto tok = g.token();
+  std::vector<HttpResponse> out(5);
+  std::vector<std::thread> ts;
+  for (int i = 0; i < 5; ++i) ts.emplace_back([&, i] { out[i] = g.call("GET", "/Cb/1.0/items", tok); });
+  for (auto& t : ts) t.join();
+  int ok = 0, overflow = 0;
+  for (const auto& r : out) {
+    if (r.status == 200) ++ok;
+    if (r.status == 503 && code_of(r) == "102505") ++overflow;
+  }
+  CHECK(ok == 2);
+  CHECK(overflow == 3);
+  CHECK(slow.requests() == 2);
+}
+
+TEST_CASE("router e2e: 401 and 404 bodies, /health, undeclared method, unknown host") {
+  EchoBackend b("b");
+  RouterGateway g;
+  g.deploy(g.zip("Pets", "1.0", definition("Pets", "1.0", failover_root({b.url()}), kGetItems)));
+  auto no = g.call("GET", "/Pets/1.0/items");
+  CHECK(no.status == 401);
+  CHECK(json::parse(no.body) == json{{"code", "900901"},
+                                     {"error_message", "Invalid Credentials"},
+                                     {"error_description", "Make sure you have provided the correct security credentials"}});
+  CHECK(no.header("www-authenticate") == R"(Bearer realm="Choreo Connect", error="invalid_token")");
+  auto tok = g.token();
+  auto nr = g.call("POST", "/Pets/1.0/items", tok);
+  CHECK(nr.status == 404);
+  CHECK(json::parse(nr.body) == json{{"code", "404"}, {"message", "Not Found"}, {"description", "The requested resource is not available."}});
+  CHECK(g.call("GET", "/Pets/1.0/items", tok, {"Host: other.example.com"}).status == 404);
+  auto h = g.call("GET", "/health");
+  CHECK(h.status == 200);
+  CHECK(json::parse(h.body) == json{{"status", "healthy"}});
+  CHECK(g.log().find("router: POST /Pets/1.0/items 404 NR") != std::string::npos);
+}
+
+TEST_CASE("router e2e: undeploy during traffic: requests in flight finish, later ones get 404") {
+  EchoBackend b("b");
+  b.set_delay(20ms);
+  RouterGateway g;
+  g.deploy(g.zip("Busy", "1.0", definition("Busy", "1.0", failover_root({b.url()}), kGetItems)));
+  auto tok = g.token();
+  std::atomic<bool> stop{false};
+  std::atomic<int> ok{0}, not_found{0}, other{0};
+  std::thread client([&] {
+    for (int i = 0; i < 500 && !stop; ++i) {
+      auto r = g.call("GET", "/Busy/1.0/items", tok);
+      if (r.status == 200) ++ok;
+      else if (r.status == 404) ++not_found;
+      else ++other;
+    }
+  });
+  auto end = std::chrono::steady_clock::now() + 5s;
+  while (ok < 3 && std::chrono::steady_clock::now() < end) std::this_thread::sleep_for(10ms);
+  g.undeploy("Busy", "1.0");
+  CHECK(g.call("GET", "/Busy/1.0/items", tok).status == 404);
+  stop = true;
+  client.join();
+  CHECK(ok >= 3);
+  CHECK(other == 0);
+}
+
+TEST_CASE("router e2e: https router with the adapter's certificate, upstream TLS verified with Endpoint-certificates") {
+  auto key = crypto::generate_rsa(2048);
+  std::string cert = crypto::self_signed_certificate_pem(key.get(), {"127.0.0.1"}, 30);
+  Backend trusted(Backend::Kind::Tls200, cert, key.get());
+  Backend untrusted(Backend::Kind::Tls200, cert, key.get());
+  RouterGateway g({"--health-interval", "150", "--no-traffic-interval", "150"});
+  CHECK(g.proc->router_url().rfind("https://127.0.0.1:", 0) == 0);
+  std::string certs = "type: endpoint_certificates\nversion: v4.0.0\ndata:\n  - alias: b\n    endpoint: " +
+                      trusted.url("https") + "\n    certificate: backend.crt\n";
+  g.deploy(g.zip("Tls", "1.0", definition("Tls", "1.0", failover_root({trusted.url("https")}), kGetItems),
+                 {{"Endpoint-certificates/endpoint_certificates.yaml", certs}, {"Endpoint-certificates/backend.crt", cert}}));
+  g.deploy(g.zip("Untrusted", "1.0", definition("Untrusted", "1.0", failover_root({untrusted.url("https")}), kGetItems)));
+  auto tok = g.token();
+  auto ok = g.call("GET", "/Tls/1.0/items", tok);
+  CHECK(ok.status == 200);
+  CHECK(ok.body == "ok");
+  auto bad = g.call("GET", "/Untrusted/1.0/items", tok);
+  CHECK(bad.status == 503);
+  CHECK(code_of(bad) == "102503");
+  CHECK(untrusted.requests() == 0);
+}
+
+TEST_CASE("router e2e: a busy router port is exit 3 (address already in use), --no-router serves no router") {
+  RouterGateway first;
+  std::string port = first.proc->router_url().substr(first.proc->router_url().rfind(':') + 1);
+  TempDir t;
+  auto r = run({portico_binary(), "gateway", "--plain-http", "--listen", "127.0.0.1:0", "--router-listen",
+                "127.0.0.1:" + port, "--data-dir", t.path + "/d"});
+  CHECK(r.exit_code == 3);
+  CHECK(r.err.find("address already in use") != std::string::npos);
+  TempGateway none({"--plain-http", "--no-router"});
+  CHECK(none.proc->router_url().empty());
+  CHECK(none.proc->listening_line().find("router") == std::string::npos);
+}
+
+TEST_CASE("router e2e: a thousand idle connections do not stop other clients, SIGTERM ends it promptly") {
+  rlimit rl{};
+  getrlimit(RLIMIT_NOFILE, &rl);
+  if (rl.rlim_cur < 4096 && rl.rlim_max >= 4096) {
+    rl.rlim_cur = 4096;
+    setrlimit(RLIMIT_NOFILE, &rl);
+  }
+  REQUIRE_MESSAGE(rl.rlim_cur >= 2200, "needs 2,200 file descriptors");
+  RouterGateway g;  // started after the limit is raised: it inherits it
+  int port = std::atoi(g.proc->router_url().substr(g.proc->router_url().rfind(':') + 1).c_str());
+  std::vector<int> idle;
+  for (int i = 0; i < 1000; ++i) {
+    int fd = connect_loopback_nonblocking(port);
+    if (fd >= 0) idle.push_back(fd);
+    if (i % 2 == 0 && fd >= 0) send_all(fd, "GET /health HTTP/1.1\r\nHo");  // half of them drip a partial head
+  }
+  CHECK(idle.size() == 1000);
+  HttpRequest r;
+  r.url = g.proc->router_url() + "/health";
+  r.headers.push_back("Host: localhost");
+  r.timeout_ms = 1000;  // answered within 1 s, or curl gives up
+  auto h = http_request(r);
+  CHECK(h.status == 200);
+  int status = g.proc->stop(SIGTERM);
+  CHECK(status == 0);
+  CHECK_FALSE(g.proc->process().had_to_kill());
+  for (int fd : idle) ::close(fd);
+  g.proc.reset();
+}
+
+TEST_CASE("router e2e: a black-holed primary fails its checks (timeout) and the backup serves") {
+  BlackHole hole;
+  REQUIRE(hole.ok());
+  EchoBackend backup("backup");
+  RouterGateway g;
+  g.deploy(g.zip("Hole", "1.0", definition("Hole", "1.0", failover_root({hole.url() + "/api", backup.url("/api")}), kGetItems)));
+  g.wait_checked("Hole 1.0 production");
+  auto tok = g.token();
+  CHECK(g.call("GET", "/Hole/1.0/items", tok).body == "backup GET /api/items auth=");
+  json view = g.clusters();
+  CHECK(view["clusters"][0]["hosts"][0]["health"] == "unhealthy");
+  CHECK(view["clusters"][0]["hosts"][0]["last_check"] == "timeout");
+  CHECK(view["clusters"][0]["serving"] == backup.url("/api"));
+}
+
+TEST_CASE("router e2e: a backend that closes without answering is 503 102509, a dropped named list is 500 102507") {
+  Backend closer(Backend::Kind::Close);
+  EchoBackend b1("b1"), b2("b2");
+  RouterGateway g;
+  std::string root = failover_root({closer.url()}) + "x-wso2-endpoints:\n  - broken:\n      type: failover\n      urls: [" +
+                     b1.url("/x") + ", " + b2.url("/y") + "]\n";
+  std::string paths = kGetItems +
+                      "  /named:\n    x-wso2-production-endpoints: \"#/x-wso2-endpoints/broken\"\n"
+                      "    get: {responses: {'200': {description: OK}}}\n";
+  g.deploy(g.zip("Odd", "1.0", definition("Odd", "1.0", root, paths)));
+  auto tok = g.token();
+  auto reset = g.call("GET", "/Odd/1.0/items", tok);
+  CHECK(reset.status == 503);
+  CHECK(code_of(reset) == "102509");
+  CHECK(json::parse(reset.body)["message"] == "Upstream connection reset by the remote");
+  auto nc = g.call("GET", "/Odd/1.0/named", tok);
+  CHECK(nc.status == 500);
+  CHECK(code_of(nc) == "102507");
+  CHECK(json::parse(nc.body)["message"] == "Upstream not configured for the resource");
+  CHECK(b1.requests() + b2.requests() == 0);
+  CHECK(g.log().find("router: GET /Odd/1.0/named 500 NC") != std::string::npos);
+  CHECK(g.log().find("router: GET /Odd/1.0/items 503 UR") != std::string::npos);
+}
+
+TEST_CASE("router e2e: a response body is streamed: its first part reaches the client before the backend ends it") {
+  // A backend that sends its head and a first part, then waits for the test
+  // (which must see that part through the router) before it sends the rest.
+  int port = 0;
+  int lfd = listen_loopback(port);
+  std::atomic<bool> release{false};
+  std::thread backend([&] {
+    pollfd p{lfd, POLLIN, 0};
+    if (::poll(&p, 1, 10000) <= 0) return;
+    int fd = ::accept4(lfd, nullptr, nullptr, SOCK_CLOEXEC);
+    if (fd < 0) return;
+    char buf[4096];
+    (void)::recv(fd, buf, sizeof buf, 0);
+    send_all(fd, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n"
+                 "b\r\nfirst-part;\r\n");
+    for (int i = 0; i < 500 && !release; ++i) std::this_thread::sleep_for(10ms);
+    send_all(fd, "a\r\nsecond-end\r\n0\r\n\r\n");
+    ::close(fd);
+  });
+  RouterGateway g;
+  g.deploy(g.zip("Stream", "1.0",
+                 definition("Stream", "1.0", failover_root({"http://127.0.0.1:" + std::to_string(port)}), kGetItems)));
+  auto tok = g.token();
+  int router_port = std::atoi(g.proc->router_url().substr(g.proc->router_url().rfind(':') + 1).c_str());
+  int fd = connect_loopback_nonblocking(router_port);
+  REQUIRE(fd >= 0);
+  pollfd w{fd, POLLOUT, 0};
+  ::poll(&w, 1, 2000);
+  REQUIRE(send_all(fd, "GET /Stream/1.0/items HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer " + tok + "\r\n\r\n"));
+  std::string got;
+  auto read_until = [&](const std::string& needle) {
+    auto end = std::chrono::steady_clock::now() + 5s;
+    while (got.find(needle) == std::string::npos && std::chrono::steady_clock::now() < end) {
+      pollfd p{fd, POLLIN, 0};
+      if (::poll(&p, 1, 50) <= 0) continue;
+      char buf[4096];
+      ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+      if (n <= 0) break;
+      got.append(buf, static_cast<std::size_t>(n));
+    }
+    return got.find(needle) != std::string::npos;
+  };
+  CHECK(read_until("first-part;"));
+  CHECK(got.find("second-end") == std::string::npos);  // the backend has not sent it yet
+  release = true;
+  CHECK(read_until("second-end"));
+  CHECK(got.rfind("HTTP/1.1 200", 0) == 0);
+  ::close(fd);
+  backend.join();
+  ::close(lfd);
+}
+
+TEST_CASE("router e2e: an override takes effect at once, a restarted gateway serves what it had deployed") {
+  EchoBackend a("a"), b("b");
+  RouterGateway g;
+  g.deploy(g.zip("Swap", "1.0", definition("Swap", "1.0", failover_root({a.url("/v1")}), kGetItems)));
+  auto tok = g.token();
+  CHECK(g.call("GET", "/Swap/1.0/items", tok).body == "a GET /v1/items auth=");
+  g.deploy(g.zip("Swap", "1.0", definition("Swap", "1.0", failover_root({b.url("/v2")}), kGetItems)), true);
+  CHECK(g.call("GET", "/Swap/1.0/items", tok).body == "b GET /v2/items auth=");
+  CHECK(g.stop() == 0);
+  g.start();
+  CHECK(g.call("GET", "/Swap/1.0/items", tok).body == "b GET /v2/items auth=");  // same key: the token still holds
+}
+
+TEST_CASE("serving layer: the adapter's REST API answers past 100 idle and dripping connections, and SIGTERM still ends it") {
+  RouterGateway g;
+  std::vector<int> fds;
+  for (int i = 0; i < 100; ++i) {
+    int fd = connect_loopback_nonblocking(g.proc->port());
+    if (fd < 0) continue;
+    fds.push_back(fd);
+    pollfd w{fd, POLLOUT, 0};
+    ::poll(&w, 1, 1000);
+    if (i % 2) send_all(fd, "POST /api/mgw/adapter/0.1/apis HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Ty");
+  }
+  CHECK(fds.size() == 100);
+  auto r = g.adapter("GET", "/apis");
+  r.timeout_ms = 1000;  // answered within 1 s, or curl gives up
+  CHECK(http_request(r).status == 200);
+  CHECK(g.proc->stop(SIGTERM) == 0);
+  CHECK_FALSE(g.proc->process().had_to_kill());
+  for (int fd : fds) ::close(fd);
+  g.proc.reset();
+}

@@ -1,0 +1,469 @@
+// The router's pure logic: the table built from the gateway model, route
+// matching, tokens, key types, rewriting, and the clusters' health and host
+// choice with a fake clock (check results fed by hand), and the engine on a
+// fake event loop.
+#include <doctest/doctest.h>
+
+#include <deque>
+#include <nlohmann/json.hpp>
+
+#include "crypto/jwt.hpp"
+#include "crypto/keys.hpp"
+#include "gateway/router/engine.hpp"
+#include "gateway/router/health.hpp"
+#include "gateway/router/router.hpp"
+#include "util/base64.hpp"
+
+using namespace portico;
+using namespace portico::gateway::router;
+
+namespace {
+
+const char* kApiYaml =
+    "type: api\nversion: v4.0.0\ndata:\n  name: Inventory\n  version: 2.1.0\n  context: /inventory\n"
+    "  type: HTTP\n  endpointConfig:\n    endpoint_type: http\n"
+    "    production_endpoints: {url: http://yaml.example.com/v1}\n";
+
+const char* kDefinition = R"(openapi: 3.0.1
+info: {title: Inventory, version: 2.1.0}
+x-wso2-basePath: /inventory/2.1.0
+x-wso2-production-endpoints:
+  urls: [http://127.0.0.1:8001/api, http://127.0.0.1:8002/api]
+  type: failover
+  advanceEndpointConfig:
+    timeoutInMillis: 90000
+    retryConfig: {count: 2, statusCodes: [503, 200, 599]}
+    circuitBreakers: {maxConnections: 3, maxRequests: -1}
+  securityConfig: {type: basic, username: u, password: p}
+paths:
+  /items:
+    get: {responses: {'200': {description: OK}}}
+  /items/{id}:
+    get: {responses: {'200': {description: OK}}}
+    delete:
+      x-wso2-disable-security: true
+      responses: {'200': {description: OK}}
+  /items/mine:
+    get: {responses: {'200': {description: OK}}}
+  /files/*:
+    get: {responses: {'200': {description: OK}}}
+  /orders:
+    x-wso2-production-endpoints:
+      urls: [http://127.0.0.1:9001/orders-api]
+    x-wso2-sandbox-endpoints:
+      urls: [http://127.0.0.1:9002/sb]
+    post: {responses: {'200': {description: OK}}}
+  /mixed:
+    x-wso2-production-endpoints:
+      urls: [http://127.0.0.1:9003/a, http://127.0.0.1:9004/b]
+    get: {responses: {'200': {description: OK}}}
+)";
+
+LoadedApi api(const std::string& def = kDefinition, std::vector<std::string> vhosts = {"localhost"}) {
+  LoadedApi a;
+  a.name = "Inventory";
+  a.version = "2.1.0";
+  a.basepath = "/inventory/2.1.0";
+  a.vhosts = std::move(vhosts);
+  a.definition = std::make_shared<doc::Document>(doc::parse("swagger.yaml", def));
+  a.api_yaml = std::make_shared<doc::Document>(doc::parse("api.yaml", kApiYaml));
+  return a;
+}
+
+struct Fixture {
+  crypto::Pkey key = crypto::generate_rsa(2048);
+  Users users{{{"admin", "admin"}}};
+  std::shared_ptr<const Table> table = build_table({api()});
+  Context ctx() {
+    Context c;
+    c.key = key.get();
+    c.users = &users;
+    c.now = 1'700'000'000;
+    c.jti = "j1";
+    return c;
+  }
+  std::string token(const std::string& keytype = "PRODUCTION") {
+    serve::Request r;
+    r.method = "POST";
+    r.target = "/testkey";
+    r.headers = {{"Host", "localhost:9095"}, {"Authorization", "Basic " + base64::encode("admin:admin")}};
+    if (keytype == "SANDBOX") r.body = "keytype=SANDBOX";
+    auto d = route(*table, r, ctx());
+    REQUIRE(d.response.status == 200);
+    return d.response.body;
+  }
+  Decision call(const std::string& method, const std::string& target, const std::string& token = "",
+                const std::string& host = "localhost") {
+    serve::Request r;
+    r.method = method;
+    r.target = target;
+    r.headers.push_back({"Host", host});
+    if (!token.empty()) r.headers.push_back({"Authorization", "Bearer " + token});
+    r.headers.push_back({"X-Custom", "kept"});
+    return route(*table, r, ctx());
+  }
+};
+
+std::string header(const std::vector<serve::Header>& hs, const std::string& name) {
+  for (const auto& h : hs)
+    if (h.name == name) return h.value;
+  return "";
+}
+
+}  // namespace
+
+TEST_CASE("router: route regexes follow Choreo Connect (params, optional trailing slash, /*)") {
+  CHECK(route_regex("/p/v1", "/pets/{id}") == "^/p/v1/pets/([^/]+)[/]{0,1}$");
+  CHECK(route_regex("/p/v1", "/files/*") == "^/p/v1/files(/.*)*$");
+  std::regex r(route_regex("/p/v1", "/pets/{id}"));
+  CHECK(std::regex_match("/p/v1/pets/7", r));
+  CHECK(std::regex_match("/p/v1/pets/7/", r));
+  CHECK_FALSE(std::regex_match("/p/v1/pets/7/x", r));
+  std::regex w(route_regex("/p/v1", "/files/*"));
+  CHECK(std::regex_match("/p/v1/files", w));
+  CHECK(std::regex_match("/p/v1/files/a/b", w));
+  CHECK_FALSE(std::regex_match("/p/v1/filesx", w));
+}
+
+TEST_CASE("router: the table has one cluster per list the model builds, with the list's settings") {
+  Fixture f;
+  const Table& t = *f.table;
+  REQUIRE(t.apis.size() == 1);
+  // API level, /orders production and sandbox; /mixed is dropped (mixed paths).
+  REQUIRE(t.clusters.size() == 3);
+  const ClusterSpec& c = t.clusters[0];
+  CHECK(c.label == "Inventory 2.1.0 production");
+  REQUIRE(c.hosts.size() == 2);
+  CHECK(c.hosts[0].priority == 0);
+  CHECK(c.hosts[1].priority == 1);
+  CHECK(c.timeout_ms == 60000);  // clamped
+  CHECK(c.retry_count == 2);
+  CHECK(c.retry_statuses == std::set<int>{503});
+  CHECK(c.max_connections == 3);
+  CHECK(c.max_requests == 0);
+  CHECK(c.basic_auth == "Basic " + base64::encode("u:p"));
+  CHECK(c.health_checked());
+  CHECK_FALSE(t.clusters[1].health_checked());
+  // Literal paths first, then fewer parameters, /* last.
+  std::vector<std::string> order;
+  for (const auto& r : t.apis[0].routes) order.push_back(r.resource);
+  CHECK(order == std::vector<std::string>{"/items", "/items/mine", "/orders", "/mixed", "/items/{id}", "/files/*"});
+}
+
+TEST_CASE("router: unknown paths, undeclared methods and other hosts get 404 NR") {
+  Fixture f;
+  auto tok = f.token();
+  auto d = f.call("GET", "/inventory/2.1.0/nope", tok);
+  CHECK(d.flag == Flag::NR);
+  CHECK(d.response.status == 404);
+  auto j = nlohmann::json::parse(d.response.body);
+  CHECK(j == nlohmann::json{{"code", "404"}, {"message", "Not Found"}, {"description", "The requested resource is not available."}});
+  CHECK(f.call("POST", "/inventory/2.1.0/items", tok).response.status == 404);
+  CHECK(f.call("GET", "/inventory/2.1.0/items", tok, "other.example.com").response.status == 404);
+  CHECK(f.call("GET", "/inventory/2.1.0/items", tok, "LOCALHOST:9095").kind == Decision::Kind::Proxy);
+  // OPTIONS is always routed, without a token.
+  CHECK(f.call("OPTIONS", "/inventory/2.1.0/items").kind == Decision::Kind::Proxy);
+}
+
+TEST_CASE("router: missing, malformed, foreign and expired tokens get the enforcer's 401") {
+  Fixture f;
+  auto expect401 = [](const Decision& d) {
+    CHECK(d.response.status == 401);
+    auto j = nlohmann::json::parse(d.response.body);
+    CHECK(j["code"] == "900901");
+    CHECK(j["error_message"] == "Invalid Credentials");
+    CHECK(header(d.response.headers, "WWW-Authenticate") == R"(Bearer realm="Choreo Connect", error="invalid_token")");
+  };
+  expect401(f.call("GET", "/inventory/2.1.0/items"));
+  expect401(f.call("GET", "/inventory/2.1.0/items", "not.a.jwt"));
+  auto other = crypto::generate_rsa(2048);
+  expect401(f.call("GET", "/inventory/2.1.0/items",
+                   crypto::jwt_sign_rs256({{"iss", "https://localhost:9095/testkey"}, {"exp", 1'800'000'000}}, other.get())));
+  expect401(f.call("GET", "/inventory/2.1.0/items",
+                   crypto::jwt_sign_rs256({{"iss", "https://localhost:9095/testkey"}, {"exp", 1'600'000'000}}, f.key.get())));
+  // The adapter's own tokens (same key, another issuer) are not router tokens.
+  expect401(f.call("GET", "/inventory/2.1.0/items",
+                   crypto::jwt_sign_rs256({{"iss", "portico-gateway"}, {"exp", 1'800'000'000}}, f.key.get())));
+}
+
+TEST_CASE("router: /testkey issues an RS256 JWT with the gateway's claims, bad credentials get 401") {
+  Fixture f;
+  auto claims = crypto::jwt_verify_rs256(f.token(), f.key.get(), 1'700'000'000);
+  REQUIRE(claims);
+  CHECK((*claims)["iss"] == "https://localhost:9095/testkey");
+  CHECK((*claims)["aud"] == "http://org.wso2.apimgt/gateway");
+  CHECK((*claims)["sub"] == "admin");
+  CHECK((*claims)["keytype"] == "PRODUCTION");
+  CHECK((*claims)["exp"] == 1'700'003'600);
+  CHECK((*claims)["jti"] == "j1");
+  CHECK((*claims).contains("scope"));
+  CHECK((*claims)["iat"] == 1'700'000'000);
+  auto sb = crypto::jwt_verify_rs256(f.token("SANDBOX"), f.key.get(), 1'700'000'000);
+  CHECK((*sb)["keytype"] == "SANDBOX");
+  serve::Request r;
+  r.method = "GET";
+  r.target = "/testkey";
+  r.headers = {{"Host", "localhost"}, {"Authorization", "Basic " + base64::encode("admin:wrong")}};
+  CHECK(route(*f.table, r, f.ctx()).response.status == 401);
+}
+
+TEST_CASE("router: the base path is rewritten to the chosen list's path, query kept, bearer dropped") {
+  Fixture f;
+  auto d = f.call("GET", "/inventory/2.1.0/items/7?x=1&y", f.token());
+  REQUIRE(d.kind == Decision::Kind::Proxy);
+  CHECK(d.cluster == 0);
+  CHECK(d.target == "/api/items/7?x=1&y");
+  CHECK(header(d.headers, "Authorization").empty());
+  CHECK(header(d.headers, "X-Custom") == "kept");
+  CHECK(header(d.headers, "Host").empty());
+  auto o = f.call("POST", "/inventory/2.1.0/orders", f.token());
+  CHECK(o.cluster == 1);
+  CHECK(o.target == "/orders-api/orders");
+  // A literal path beats a template.
+  CHECK(f.call("GET", "/inventory/2.1.0/items/mine", f.token()).kind == Decision::Kind::Proxy);
+  CHECK(f.call("GET", "/inventory/2.1.0/files/a/b.txt", f.token()).target == "/api/files/a/b.txt");
+}
+
+TEST_CASE("router: a dropped resource list falls back to the API-level cluster, as the model says") {
+  Fixture f;
+  auto d = f.call("GET", "/inventory/2.1.0/mixed", f.token());
+  REQUIRE(d.kind == Decision::Kind::Proxy);
+  CHECK(d.cluster == 0);
+  // The rewrite follows the model's production_base for the route (non-strict
+  // mode: the dropped list's route keeps no base of its own).
+  auto meta = project::read_api_yaml(std::make_shared<doc::Document>(doc::parse("api.yaml", kApiYaml)));
+  auto def = doc::parse("swagger.yaml", kDefinition);
+  auto res = endpoints::resolve(def, &meta);
+  std::string base;
+  for (const auto& r : res.routes)
+    if (r.path == "/mixed") base = r.production_base;
+  CHECK(d.target == base + "/mixed");
+}
+
+TEST_CASE("router: key type picks the list, and no list for it is the enforcer's 401") {
+  Fixture f;
+  auto sb = f.call("POST", "/inventory/2.1.0/orders", f.token("SANDBOX"));
+  REQUIRE(sb.kind == Decision::Kind::Proxy);
+  CHECK(sb.cluster == 2);
+  CHECK(sb.target == "/sb/orders");
+  auto none = f.call("GET", "/inventory/2.1.0/items", f.token("SANDBOX"));
+  CHECK(none.response.status == 401);
+  CHECK(nlohmann::json::parse(none.response.body)["error_description"] ==
+        "Sandbox key offered to an API with no sandbox endpoint");
+}
+
+TEST_CASE("router: x-wso2-disable-security at the operation, path item and API level") {
+  Fixture f;
+  CHECK(f.call("DELETE", "/inventory/2.1.0/items/3").kind == Decision::Kind::Proxy);
+  CHECK(f.call("GET", "/inventory/2.1.0/items/3").response.status == 401);
+  std::string def = kDefinition;
+  f.table = build_table({api("x-wso2-disable-security: true\n" + def)});
+  CHECK(f.call("GET", "/inventory/2.1.0/items").kind == Decision::Kind::Proxy);
+  std::string item = def;
+  item.replace(item.find("  /items:\n"), 10, "  /items:\n    x-wso2-disable-security: true\n");
+  f.table = build_table({api(item)});
+  CHECK(f.call("GET", "/inventory/2.1.0/items").kind == Decision::Kind::Proxy);
+  CHECK(f.call("GET", "/inventory/2.1.0/items/mine").response.status == 401);
+}
+
+TEST_CASE("router: /health and /ready on the localhost vhost only") {
+  Fixture f;
+  auto h = f.call("GET", "/health");
+  CHECK(h.response.status == 200);
+  CHECK(nlohmann::json::parse(h.response.body) == nlohmann::json{{"status", "healthy"}});
+  CHECK(f.call("GET", "/health", "", "example.com").response.status == 404);
+}
+
+TEST_CASE("router: a new failover cluster sends to priority 0 (panic) until its first check decides") {
+  ClusterSpec s;
+  s.label = "Inventory 2.1.0 production";
+  s.hosts = {{"http://a:1", "http", "a", 1, 0, ""}, {"http://b:1", "http", "b", 1, 1, ""}, {"http://c:1", "http", "c", 1, 2, ""}};
+  HealthConfig c;
+  ClusterHealth h(s);
+  CHECK(h.panic(s));
+  CHECK(h.pick(s) == 0);
+  // One check decides at the start: a down, b up.
+  h.record(s, 0, false, "connection refused", c);
+  h.record(s, 1, true, "ok", c);
+  h.record(s, 2, true, "ok", c);
+  CHECK(h.pick(s) == 1);
+  // b goes down: unhealthy only after 2 failures in a row.
+  CHECK(h.record(s, 1, false, "connection refused", c).empty());
+  CHECK(h.pick(s) == 1);
+  CHECK(h.record(s, 1, false, "connection refused", c) ==
+        "Inventory 2.1.0 production: http://b:1 unhealthy after 2 failed checks; "
+        "traffic now to priority 2 http://c:1");
+  CHECK(h.pick(s) == 2);
+  // a comes back after 2 passed checks and takes the traffic again.
+  CHECK(h.record(s, 0, true, "ok", c).empty());
+  CHECK(h.pick(s) == 2);
+  CHECK(h.record(s, 0, true, "ok", c) ==
+        "Inventory 2.1.0 production: http://a:1 healthy after 2 passed checks; traffic now to priority 0 http://a:1");
+  CHECK(h.pick(s) == 0);
+  // Everything down: panic, priority 0.
+  for (int i = 0; i < 2; ++i)
+    for (std::size_t k = 0; k < 3; ++k) h.record(s, k, false, "timeout", c);
+  CHECK(h.panic(s));
+  CHECK(h.pick(s) == 0);
+}
+
+TEST_CASE("router: a load-balanced cluster round-robins over its healthy hosts") {
+  ClusterSpec s;
+  s.type = endpoints::GroupType::LoadBalance;
+  s.hosts = {{"http://a:1", "http", "a", 1, 0, ""}, {"http://b:1", "http", "b", 1, 0, ""}, {"http://c:1", "http", "c", 1, 0, ""}};
+  HealthConfig c;
+  ClusterHealth h(s);
+  for (std::size_t k = 0; k < 3; ++k) h.record(s, k, true, "ok", c);
+  std::set<int> seen;
+  for (int i = 0; i < 3; ++i) seen.insert(h.pick(s));
+  CHECK(seen == std::set<int>{0, 1, 2});
+  h.record(s, 1, false, "refused", c);
+  h.record(s, 1, false, "refused", c);
+  seen.clear();
+  for (int i = 0; i < 6; ++i) seen.insert(h.pick(s));
+  CHECK(seen == std::set<int>{0, 2});
+}
+
+namespace {
+
+// A fake event loop: timers and fetches are queued and run by the test.
+struct FakeLoop : serve::Loop {
+  long long now = 0;
+  std::deque<std::pair<long long, std::function<void()>>> timers;
+  std::vector<std::pair<serve::UpstreamRequest, std::function<void(serve::UpstreamResult)>>> fetches;
+  std::function<bool(const std::string&)> check_ok = [](const std::string&) { return true; };
+  void post(std::function<void()> fn) override { timers.emplace_back(now, std::move(fn)); }
+  void after(long ms, std::function<void()> fn) override { timers.emplace_back(now + ms, std::move(fn)); }
+  void fetch(serve::UpstreamRequest r, std::function<void(serve::UpstreamResult)> done) override {
+    fetches.emplace_back(std::move(r), std::move(done));
+  }
+  void tcp_check(std::string host, int, long, std::function<void(bool, std::string)> done) override {
+    bool ok = check_ok(host);
+    done(ok, ok ? "ok" : "connection refused");
+  }
+  long long now_ms() override { return now; }
+  // Runs the timers due within `ms` from now, advancing the clock.
+  void advance(long long ms) {
+    long long end = now + ms;
+    for (;;) {
+      auto it = std::min_element(timers.begin(), timers.end(), [](auto& a, auto& b) { return a.first < b.first; });
+      if (it == timers.end() || it->first > end) break;
+      now = std::max(now, it->first);
+      auto fn = std::move(it->second);
+      timers.erase(it);
+      fn();
+    }
+    now = end;
+  }
+};
+
+serve::UpstreamResult status(int code) {
+  serve::UpstreamResult r;
+  r.response.status = code;
+  r.response.body = "b";
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("router engine: status-code retries on the same cluster, connect failure not retried, overflow at once") {
+  Fixture f;
+  FakeLoop loop;
+  std::vector<std::string> log;
+  EngineConfig ec;
+  ec.key = f.key.get();
+  ec.users = f.users;
+  ec.log = [&](const std::string& l) { log.push_back(l); };
+  ec.wall_clock = [] { return 1'700'000'000LL; };
+  Engine e(loop, ec);
+  e.set_table(f.table);
+  loop.advance(0);  // first checks: both healthy
+  auto tok = f.token();
+  auto request = [&](const std::string& target) {
+    serve::Request r;
+    r.method = "GET";
+    r.target = target;
+    r.headers = {{"Host", "localhost"}, {"Authorization", "Bearer " + tok}};
+    return r;
+  };
+  std::vector<serve::Response> answers;
+  e.handle(request("/inventory/2.1.0/items"), [&](serve::Response r) { answers.push_back(r); });
+  REQUIRE(loop.fetches.size() == 1);
+  CHECK(loop.fetches[0].first.port == 8001);
+  CHECK(loop.fetches[0].first.target == "/api/items");
+  CHECK(header(loop.fetches[0].first.headers, "Authorization") == "Basic " + base64::encode("u:p"));
+  loop.fetches[0].second(status(503));
+  loop.advance(100);
+  REQUIRE(loop.fetches.size() == 2);
+  loop.fetches[1].second(status(503));
+  loop.advance(200);
+  REQUIRE(loop.fetches.size() == 3);
+  loop.fetches[2].second(status(503));  // count 2: three attempts, then the 503 goes back
+  REQUIRE(answers.size() == 1);
+  CHECK(answers[0].status == 503);
+  CHECK(log.back().find("(3 attempts)") != std::string::npos);
+
+  // A connect failure is not retried: 503 102503.
+  e.handle(request("/inventory/2.1.0/items"), [&](serve::Response r) { answers.push_back(r); });
+  serve::UpstreamResult refused;
+  refused.error = serve::UpstreamError::Connect;
+  refused.detail = "connection refused";
+  loop.fetches.back().second(refused);
+  REQUIRE(answers.size() == 2);
+  CHECK(answers[1].status == 503);
+  CHECK(nlohmann::json::parse(answers[1].body)["code"] == "102503");
+  CHECK(log.back().find(" UF ") != std::string::npos);
+
+  // maxConnections 3: the fourth concurrent request overflows at once.
+  std::size_t before = loop.fetches.size();
+  for (int i = 0; i < 4; ++i)
+    e.handle(request("/inventory/2.1.0/items"), [&](serve::Response r) { answers.push_back(r); });
+  CHECK(loop.fetches.size() == before + 3);
+  REQUIRE(answers.size() == 3);
+  CHECK(answers[2].status == 503);
+  CHECK(nlohmann::json::parse(answers[2].body)["code"] == "102505");
+  for (std::size_t i = before; i < loop.fetches.size(); ++i) loop.fetches[i].second(status(200));
+  CHECK(answers.size() == 6);
+
+  // A timeout is 504 102504.
+  e.handle(request("/inventory/2.1.0/items"), [&](serve::Response r) { answers.push_back(r); });
+  serve::UpstreamResult late;
+  late.error = serve::UpstreamError::Timeout;
+  loop.fetches.back().second(late);
+  CHECK(answers.back().status == 504);
+  CHECK(nlohmann::json::parse(answers.back().body)["code"] == "102504");
+}
+
+TEST_CASE("router engine: health checks move traffic to the backup and back, a new table keeps health") {
+  Fixture f;
+  FakeLoop loop;
+  std::vector<std::string> log;
+  EngineConfig ec;
+  ec.key = f.key.get();
+  ec.users = f.users;
+  ec.health.interval_ms = 100;
+  ec.health.no_traffic_interval_ms = 100;
+  ec.log = [&](const std::string& l) { log.push_back(l); };
+  ec.wall_clock = [] { return 1'700'000'000LL; };
+  Engine e(loop, ec);
+  e.set_table(f.table);
+  loop.advance(0);
+  auto clusters = e.clusters_json()["clusters"];
+  CHECK(clusters[0]["serving"] == "http://127.0.0.1:8001/api");
+  CHECK(clusters[0]["hosts"][0]["health"] == "healthy");
+  CHECK(clusters[1]["hosts"][0]["health"] == "not checked (single URL)");
+  bool primary_up = false;
+  loop.check_ok = [&](const std::string&) { return primary_up; };
+  // Checks of both hosts (same host name here) fail twice: both unhealthy, panic.
+  loop.advance(200);
+  CHECK(e.clusters_json()["clusters"][0]["panic"] == true);
+  primary_up = true;
+  loop.advance(200);
+  CHECK(e.clusters_json()["clusters"][0]["panic"] == false);
+  // The same cluster in a rebuilt table keeps its state.
+  e.set_table(build_table({api()}));
+  CHECK(e.clusters_json()["clusters"][0]["hosts"][0]["health"] == "healthy");
+  bool logged = false;
+  for (const auto& l : log) logged = logged || l.find("unhealthy after 2 failed checks") != std::string::npos;
+  CHECK(logged);
+}
