@@ -256,19 +256,6 @@ std::string uploaded_zip(const SeenRequest& r) {
   return "";
 }
 
-// Pseudo-random bytes (deterministic, incompressible).
-std::string noise(std::size_t n) {
-  std::string s(n, '\0');
-  std::uint64_t x = 0x9E3779B97F4A7C15ull;
-  for (auto& c : s) {
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    c = static_cast<char>(x & 0xFF);
-  }
-  return s;
-}
-
 // ---------------------------------------------------------------- unzip
 
 struct Unzip {

@@ -102,19 +102,6 @@ FakeAdapter::Options fake_for(const Api& a = {}) {
   return o;
 }
 
-// Pseudo-random, incompressible bytes: archiving them takes a while.
-std::string noise(std::size_t n) {
-  std::string s(n, '\0');
-  std::uint64_t x = 0x9E3779B97F4A7C15ull;
-  for (auto& c : s) {
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    c = static_cast<char>(x & 0xFF);
-  }
-  return s;
-}
-
 std::vector<std::string> files_in(const std::string& dir) {
   std::vector<std::string> out;
   std::error_code ec;

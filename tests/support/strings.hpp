@@ -3,12 +3,26 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdint>
 #include <sstream>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace portico::test {
+
+// Pseudo-random bytes (deterministic, incompressible: archiving them takes a while).
+inline std::string noise(std::size_t n) {
+  std::string s(n, '\0');
+  std::uint64_t x = 0x9E3779B97F4A7C15ull;
+  for (auto& c : s) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    c = static_cast<char>(x & 0xFF);
+  }
+  return s;
+}
 
 inline bool contains(const std::string& hay, const std::string& needle) { return hay.find(needle) != std::string::npos; }
 
