@@ -4,7 +4,7 @@
 
 #include "client/prepare.hpp"
 #include "endpoints/resolve.hpp"
-#include "gateway/acceptance.hpp"
+#include "project/acceptance.hpp"
 #include "util/file.hpp"
 #include "handlers.hpp"
 #include "terminal.hpp"
@@ -35,7 +35,7 @@ constexpr std::uintmax_t kProgressBytes = 1u << 20;
 // deployment_environments.yaml; the definition is not parsed again).
 std::vector<std::string> project_vhosts(const client::Prepared& p) {
   std::vector<std::string> out;
-  if (auto api = gateway::quick_look(file::read(p.zip.string(), 512u << 20)))
+  if (auto api = project::quick_look(file::read(p.zip.string(), 512u << 20)))
     for (const auto& t : api->targets) out.push_back(t.vhost);
   return out;
 }

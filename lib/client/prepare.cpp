@@ -4,7 +4,7 @@
 
 #include "archive/zip_reader.hpp"
 #include "endpoints/resolve.hpp"
-#include "gateway/acceptance.hpp"
+#include "project/acceptance.hpp"
 #include "project/generate.hpp"
 #include "project/layout.hpp"
 #include "rules/validate.hpp"
@@ -77,7 +77,7 @@ Identity identify(const std::string& path) {
     return identity_of_project(lp);
   }
   if (path.ends_with(".zip")) {
-    gateway::Verdict v = gateway::accept_project(file::read(path, 256u << 20));
+    project::Verdict v = project::accept_project(file::read(path, 256u << 20));
     if (!v.api) throw Error(ExitCode::Input, path + ": " + v.reason);
     return {v.api->name, v.api->version, v.api->basepath};
   }
@@ -148,7 +148,7 @@ Prepared prepare(const std::string& path, bool skip_validation, const Progress& 
       p.files = 1;
       return p;
     }
-    gateway::Verdict v = gateway::accept_project(bytes);
+    project::Verdict v = project::accept_project(bytes);
     if (!v.api) {
       if (!skip_validation) {
         p.findings = v.findings;

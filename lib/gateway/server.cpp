@@ -68,7 +68,7 @@ long long wall_seconds() {
 }
 
 // The router's table from every deployment in the store.
-std::shared_ptr<const router::Table> load_table(const Store& store) {
+std::shared_ptr<const router::Table> load_table(const adapter::Store& store) {
   std::vector<router::LoadedApi> apis;
   for (auto& [d, bytes] : store.snapshot()) {
     std::vector<std::string> vhosts;
@@ -201,9 +201,9 @@ void run_server_impl(const ServerConfig& config, const std::function<void(const 
   fs::create_directories(config.data_dir, ec);
   if (ec) throw Error(ExitCode::Input, "cannot create the data directory " + config.data_dir.string() + ": " + ec.message());
 
-  Store store(config.data_dir);
+  adapter::Store store(config.data_dir);
   auto token_key = crypto::load_or_create_key(config.data_dir / "token-signing-key.pem");
-  Service service(config.service, store, token_key.get(), wall_seconds);
+  adapter::Service service(config.service, store, token_key.get(), wall_seconds);
 
   // One serving layer for both: the adapter's REST API and the router share
   // one event loop (serve/asio_loop.cpp); the adapter's requests run on a
@@ -250,7 +250,7 @@ void run_server_impl(const ServerConfig& config, const std::function<void(const 
   ac.max_connections = 1000;
   ac.too_large.status = 413;
   ac.too_large.set("Content-Type", "application/json");
-  ac.too_large.body = error_response(413, "the upload is larger than the gateway's --max-upload limit of " +
+  ac.too_large.body = adapter::error_response(413, "the upload is larger than the gateway's --max-upload limit of " +
                                               std::to_string(config.max_upload) + " bytes").body;
   auto adapter_handler = [&service, &loop, &workers, &on_change](serve::Request&& hreq, serve::Respond respond) {
     auto start = std::chrono::steady_clock::now();
@@ -258,17 +258,17 @@ void run_server_impl(const ServerConfig& config, const std::function<void(const 
     workers.submit([&service, &loop, &on_change, shared, respond = std::move(respond), start] {
       const serve::Request& h = *shared;
       std::string path = h.path();
-      Response res;
+      adapter::Response res;
       std::string te = text::to_lower(h.header("Transfer-Encoding"));
-      if (path.rfind(std::string(kBasePath) + "/", 0) != 0) {
-        res = error_response(404, "no such resource: " + path);
+      if (path.rfind(std::string(adapter::kBasePath) + "/", 0) != 0) {
+        res = adapter::error_response(404, "no such resource: " + path);
       } else if (h.method != "GET" && te.find("chunked") != std::string::npos) {
         // Refused before it is used, as before: send uploads with a Content-Length.
-        res = error_response(411, "send the upload with a Content-Length (chunked uploads are not accepted)");
+        res = adapter::error_response(411, "send the upload with a Content-Length (chunked uploads are not accepted)");
       } else {
-        Request req;
+        adapter::Request req;
         req.method = h.method;
-        req.path = path.substr(kBasePath.size());
+        req.path = path.substr(adapter::kBasePath.size());
         std::string query = h.query();  // split() gives views into it
         for (auto kv : text::split(query, '&')) {
           if (kv.empty()) continue;
@@ -352,7 +352,7 @@ void run_server_impl(const ServerConfig& config, const std::function<void(const 
   if (config.router)
     router_note = "and " + scheme + "://" + bracket(config.router_host) + ":" + std::to_string(router_port) + " (router) ";
   on_ready("portico gateway listening on " + scheme + "://" + bracket(config.host) + ":" + std::to_string(port) +
-           std::string(kBasePath) + " (adapter) " + router_note + ca_note);
+           std::string(adapter::kBasePath) + " (adapter) " + router_note + ca_note);
   runtime->run();
   done = true;
   // Wake the waiter if the loop ended for another reason.

@@ -9,7 +9,7 @@
 #include <string>
 
 #include "gateway/router/health.hpp"
-#include "gateway/service.hpp"
+#include "gateway/adapter/service.hpp"
 
 namespace portico::gateway {
 
@@ -22,7 +22,7 @@ struct ServerConfig {
   std::size_t max_upload = 64u << 20;
   int read_timeout_s = 30, write_timeout_s = 60;
   std::size_t workers = 16;
-  ServiceConfig service;
+  adapter::ServiceConfig service;
   // The router (adapter.md section 5): same TLS mode and certificate.
   bool router = true;
   std::string router_host = "127.0.0.1";

@@ -91,6 +91,9 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
                               if (e == http::error::body_limit) return self->too_large();
                               if (e) return self->close();
                               self->busy_ = true;
+                              if (self->l_->config.on_head) {
+                                if (auto early = self->l_->config.on_head(self->head())) return self->refuse(std::move(*early));
+                              }
                               self->read_body();
                             });
   }
@@ -122,11 +125,25 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   // 413, then a lingering close: the client may still be sending its body,
   // and closing with unread data would reset the connection before it reads
   // the answer.
-  void too_large() {
+  void too_large() { refuse(l_->config.too_large); }
+
+  void refuse(Response res) {
     keep_alive_ = false;
     lingering_ = true;
     busy_ = true;
-    write(l_->config.too_large);
+    write(std::move(res));
+  }
+
+  // The request as known from its head alone (no body).
+  Request head() const {
+    const auto& h = parser_->get();
+    Request r;
+    r.method = std::string(h.method_string());
+    r.target = std::string(h.target());
+    for (const auto& f : h) r.headers.push_back({std::string(f.name_string()), std::string(f.value())});
+    r.loopback = loopback_;
+    r.tls = kTls;
+    return r;
   }
 
   void linger() {
@@ -148,14 +165,9 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   }
 
   void dispatch() {
+    Request r = head();
     auto req = parser_->release();
-    Request r;
-    r.method = std::string(req.method_string());
-    r.target = std::string(req.target());
-    for (const auto& f : req) r.headers.push_back({std::string(f.name_string()), std::string(f.value())});
     r.body = std::move(req.body());
-    r.loopback = loopback_;
-    r.tls = kTls;
     keep_alive_ = req.keep_alive();
     lowest().expires_never();
     l_->handler(std::move(r), [self = this->shared_from_this()](Response res) { self->write(std::move(res)); });

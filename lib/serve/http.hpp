@@ -7,6 +7,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -106,6 +107,11 @@ struct ListenerConfig {
   long write_timeout_ms = 60000;
   std::size_t max_header = 64u << 10;
   std::size_t max_body = 8u << 20;
+  // Called on the loop thread once a request's head has arrived, before its
+  // body is read (the request's body is then empty). A response returned
+  // here is sent at once, the body is never read, and the connection closes
+  // after the answer: authentication or admission decided from the headers.
+  std::function<std::optional<Response>(const Request& head)> on_head;
   // The answer to a body over max_body (the connection is then closed).
   Response too_large{413, {{"Content-Type", "application/json"}},
                      R"({"code":"413","message":"Payload Too Large","description":"The request body is larger than the limit."})",

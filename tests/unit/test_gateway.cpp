@@ -6,8 +6,8 @@
 #include "archive/zip_writer.hpp"
 #include "crypto/keys.hpp"
 #include "doc/document.hpp"
-#include "gateway/acceptance.hpp"
-#include "gateway/service.hpp"
+#include "project/acceptance.hpp"
+#include "gateway/adapter/service.hpp"
 #include "process.hpp"
 #include "util/base64.hpp"
 #include "util/file.hpp"
@@ -40,7 +40,7 @@ std::string zip_of(std::vector<archive::ZipInput> entries) {
   return file::read(t.path + "/p.zip");
 }
 
-std::string project(const std::string& name, const std::string& version, const std::string& context,
+std::string project_zip(const std::string& name, const std::string& version, const std::string& context,
                     const std::string& envs = "") {
   std::vector<archive::ZipInput> e{{name + "/api.yaml", {}, api_yaml(name, version, context)},
                                    {name + "/Definitions/swagger.yaml", {}, definition(name, version)}};
@@ -50,15 +50,15 @@ std::string project(const std::string& name, const std::string& version, const s
 
 struct Fixture {
   test::TempDir dir;
-  gateway::Store store{dir.path};
+  gateway::adapter::Store store{dir.path};
   crypto::Pkey key = crypto::generate_rsa(2048);
   long long now = 1'000'000;
-  gateway::Service service{gateway::ServiceConfig{}, store, key.get(), [this] { return now; }};
+  gateway::adapter::Service service{gateway::adapter::ServiceConfig{}, store, key.get(), [this] { return now; }};
 
-  gateway::Response call(const std::string& method, const std::string& path, std::string auth = "basic",
+  gateway::adapter::Response call(const std::string& method, const std::string& path, std::string auth = "basic",
                          std::multimap<std::string, std::string> params = {}, const std::string* file = nullptr,
                          const std::string& body = "") {
-    gateway::Request r;
+    gateway::adapter::Request r;
     r.method = method;
     r.path = path;
     r.params = std::move(params);
@@ -70,7 +70,7 @@ struct Fixture {
     }
     return service.handle(r);
   }
-  gateway::Response deploy(const std::string& zip, bool override = false) {
+  gateway::adapter::Response deploy(const std::string& zip, bool override = false) {
     std::multimap<std::string, std::string> p;
     if (override) p.emplace("override", "true");
     return call("POST", "/apis", "basic", p, &zip);
@@ -117,7 +117,7 @@ TEST_CASE("gateway service: /apis needs Basic or Bearer credentials") {
 
 TEST_CASE("gateway service: deploy, list, conflict, override, undeploy") {
   Fixture f;
-  std::string pets = project("Pets", "1.0.0", "/pets");
+  std::string pets = project_zip("Pets", "1.0.0", "/pets");
   CHECK(f.deploy(pets).status == 200);
   json l = f.list();
   REQUIRE(l["count"] == 1);
@@ -128,7 +128,7 @@ TEST_CASE("gateway service: deploy, list, conflict, override, undeploy") {
   CHECK(f.deploy(pets).status == 409);
   CHECK(f.deploy(pets, true).status == 200);
   // Another API on the same base path: 409, even with override.
-  std::string clash = project("Other", "1.0.0", "/pets");
+  std::string clash = project_zip("Other", "1.0.0", "/pets");
   auto c = f.deploy(zip_of({{"o/api.yaml", {}, api_yaml("Other", "2.0.0", "/pets/1.0.0")},
                             {"o/Definitions/swagger.yaml", {}, definition("Other", "2.0.0") + "x-wso2-basePath: /pets/1.0.0\n"}}),
                     true);
@@ -162,14 +162,14 @@ TEST_CASE("gateway service: rejected projects get 500 with the reason") {
 TEST_CASE("gateway service: a project for unknown environments is answered 200 and not deployed") {
   Fixture f;
   std::string envs = "type: deployment_environments\ndata:\n  - deploymentEnvironment: Nowhere\n    deploymentVhost: x\n";
-  CHECK(f.deploy(project("Pets", "1.0.0", "/pets", envs)).status == 200);
+  CHECK(f.deploy(project_zip("Pets", "1.0.0", "/pets", envs)).status == 200);
   CHECK(f.list()["total"] == 0);
 }
 
 TEST_CASE("gateway service: list filters by type and limits; parameters are validated") {
   Fixture f;
-  CHECK(f.deploy(project("Aaa", "1", "/a")).status == 200);
-  CHECK(f.deploy(project("Bbb", "1", "/b")).status == 200);
+  CHECK(f.deploy(project_zip("Aaa", "1", "/a")).status == 200);
+  CHECK(f.deploy(project_zip("Bbb", "1", "/b")).status == 200);
   json l = f.list({{"limit", "1"}});
   CHECK(l["total"] == 2);
   CHECK(l["count"] == 1);
@@ -187,18 +187,18 @@ TEST_CASE("gateway service: deployments persist in the store across instances") 
   test::TempDir dir;
   auto key = crypto::generate_rsa(2048);
   {
-    gateway::Store store(dir.path);
-    gateway::Service s(gateway::ServiceConfig{}, store, key.get(), [] { return 1LL; });
-    gateway::Request r;
+    gateway::adapter::Store store(dir.path);
+    gateway::adapter::Service s(gateway::adapter::ServiceConfig{}, store, key.get(), [] { return 1LL; });
+    gateway::adapter::Request r;
     r.method = "POST";
     r.path = "/apis";
     r.authorization = "Basic " + base64::encode("admin:admin");
     r.multipart = r.has_file = true;
-    std::string zip = project("Pets", "1.0.0", "/pets");
+    std::string zip = project_zip("Pets", "1.0.0", "/pets");
     r.file = zip;
     REQUIRE(s.handle(r).status == 200);
   }
-  gateway::Store again(dir.path);
+  gateway::adapter::Store again(dir.path);
   auto all = again.list();
   REQUIRE(all.size() == 1);
   CHECK(all[0].name == "Pets");
@@ -207,11 +207,11 @@ TEST_CASE("gateway service: deployments persist in the store across instances") 
 
 TEST_CASE("gateway acceptance: entries are classified by substring, the last match wins") {
   // A stray openapi.yaml after api.yaml is read as the metadata, as the adapter does.
-  auto v = gateway::accept_project(zip_of({{"p/api.yaml", {}, api_yaml("P", "1", "/p")},
+  auto v = project::accept_project(zip_of({{"p/api.yaml", {}, api_yaml("P", "1", "/p")},
                                            {"p/Definitions/swagger.yaml", {}, definition("P", "1")},
                                            {"p/zz-openapi.yaml", {}, "not: metadata\n"}}));
   CHECK_FALSE(v.api);
-  auto ok = gateway::accept_project(zip_of({{"api.yaml", {}, api_yaml("P", "1", "/p")},
+  auto ok = project::accept_project(zip_of({{"api.yaml", {}, api_yaml("P", "1", "/p")},
                                             {"Definitions/swagger.yaml", {}, definition("P", "1")}}));
   REQUIRE(ok.api);  // no root folder is fine
   CHECK(ok.api->basepath == "/p/1");
@@ -219,9 +219,9 @@ TEST_CASE("gateway acceptance: entries are classified by substring, the last mat
 
 TEST_CASE("gateway store: a second store on the same data directory is refused, naming the holder") {
   test::TempDir dir;
-  gateway::Store first(dir.path);
+  gateway::adapter::Store first(dir.path);
   try {
-    gateway::Store second(dir.path);
+    gateway::adapter::Store second(dir.path);
     FAIL("a second store on the same directory was allowed");
   } catch (const Error& e) {
     CHECK(e.code() == ExitCode::Input);
@@ -237,15 +237,15 @@ TEST_CASE("gateway store: metadata it cannot understand is quarantined with its 
     test::TempDir dir;
     auto key = crypto::generate_rsa(2048);
     {
-      gateway::Store store(dir.path);
-      gateway::Service s(gateway::ServiceConfig{}, store, key.get(), [] { return 1LL; });
+      gateway::adapter::Store store(dir.path);
+      gateway::adapter::Service s(gateway::adapter::ServiceConfig{}, store, key.get(), [] { return 1LL; });
       for (auto [name, bp] : {std::pair{"Pets", "/pets"}, std::pair{"Shop", "/shop"}}) {
-        gateway::Request r;
+        gateway::adapter::Request r;
         r.method = "POST";
         r.path = "/apis";
         r.authorization = "Basic " + base64::encode("admin:admin");
         r.multipart = r.has_file = true;
-        std::string zip = project(name, "1.0.0", bp);
+        std::string zip = project_zip(name, "1.0.0", bp);
         r.file = zip;
         REQUIRE(s.handle(r).status == 200);
       }
@@ -262,7 +262,7 @@ TEST_CASE("gateway store: metadata it cannot understand is quarantined with its 
     std::string zip_bytes = file::read(victim_zip);
     file::write_atomic(victim, bad);
 
-    gateway::Store again(dir.path);
+    gateway::adapter::Store again(dir.path);
     auto all = again.list();
     REQUIRE(all.size() == 1);
     CHECK(all[0].name == "Shop");
@@ -287,7 +287,7 @@ TEST_CASE("gateway store: metadata it cannot understand is quarantined with its 
 TEST_CASE("gateway store: a data directory it creates is 0700 even under umask 000") {
   test::TempDir dir;
   mode_t old = ::umask(0);
-  { gateway::Store store(dir.path + "/data"); }
+  { gateway::adapter::Store store(dir.path + "/data"); }
   ::umask(old);
   CHECK((std::filesystem::status(dir.path + "/data").permissions() & std::filesystem::perms::all) ==
         std::filesystem::perms::owner_all);
@@ -300,7 +300,7 @@ TEST_CASE("gateway store: a data directory it creates is 0700 even under umask 0
 // api.yaml alone, and the definition is not parsed.
 TEST_CASE("gateway service: an existing API without override gets 409 without its definition being parsed") {
   Fixture f;
-  REQUIRE(f.deploy(project("Pets", "1.0.0", "/pets")).status == 200);
+  REQUIRE(f.deploy(project_zip("Pets", "1.0.0", "/pets")).status == 200);
   std::string big = definition("Pets", "1.0.0");
   for (int i = 0; i < 20000; ++i)
     big += "  /r" + std::to_string(i) + ":\n    get: {responses: {'200': {description: OK}}}\n";

@@ -1,4 +1,4 @@
-#include "gateway/store.hpp"
+#include "gateway/adapter/store.hpp"
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -17,7 +17,7 @@
 
 namespace fs = std::filesystem;
 
-namespace portico::gateway {
+namespace portico::gateway::adapter {
 
 namespace {
 
@@ -195,4 +195,4 @@ std::vector<std::pair<Deployment, std::string>> Store::snapshot() const {
   return out;
 }
 
-}  // namespace portico::gateway
+}  // namespace portico::gateway::adapter

@@ -1,4 +1,4 @@
-#include "gateway/acceptance.hpp"
+#include "project/acceptance.hpp"
 
 #include <memory>
 
@@ -11,7 +11,7 @@
 #include "util/error.hpp"
 #include "util/text.hpp"
 
-namespace portico::gateway {
+namespace portico::project {
 
 namespace {
 
@@ -48,8 +48,8 @@ std::string describe(const std::vector<Finding>& fs) {
   return s;
 }
 
-std::vector<Target> read_targets(const std::string* bytes) {
-  std::vector<Target> out;
+std::vector<Placement> read_targets(const std::string* bytes) {
+  std::vector<Placement> out;
   if (!bytes) return {{"Default", "localhost"}};
   auto d = doc::parse("deployment_environments.yaml", *bytes);
   const doc::Node* data = d.root && d.root->is_map() ? d.root->get("data") : nullptr;
@@ -167,4 +167,4 @@ Verdict accept_project(std::string_view zip_bytes) {
   return v;
 }
 
-}  // namespace portico::gateway
+}  // namespace portico::project

@@ -11,17 +11,17 @@
 
 #include "diag/finding.hpp"
 
-namespace portico::gateway {
+namespace portico::project {
 
-struct Target {
+struct Placement {
   std::string environment;  // a gateway environment, e.g. Default
   std::string vhost;        // e.g. localhost
-  bool operator==(const Target&) const = default;
+  bool operator==(const Placement&) const = default;
 };
 
 struct AcceptedApi {
   std::string name, version, type, basepath;
-  std::vector<Target> targets;  // from deployment_environments.yaml
+  std::vector<Placement> targets;  // from deployment_environments.yaml
 };
 
 struct Verdict {
@@ -39,4 +39,4 @@ Verdict accept_project(std::string_view zip_bytes);
 // full acceptance then says why).
 std::optional<AcceptedApi> quick_look(std::string_view zip_bytes);
 
-}  // namespace portico::gateway
+}  // namespace portico::project

@@ -12,13 +12,13 @@
 #include <string>
 #include <vector>
 
-#include "gateway/acceptance.hpp"
+#include "project/acceptance.hpp"
 
-namespace portico::gateway {
+namespace portico::gateway::adapter {
 
 struct Deployment {
   std::string name, version, type, basepath;
-  std::vector<Target> targets;
+  std::vector<project::Placement> targets;
   long long deployed_at = 0;  // seconds since the epoch
   std::string archive;        // file name inside <dir>/apis/
 };
@@ -53,4 +53,4 @@ class Store {
   std::vector<Deployment> items_;
 };
 
-}  // namespace portico::gateway
+}  // namespace portico::gateway::adapter

@@ -1,4 +1,4 @@
-#include "gateway/service.hpp"
+#include "gateway/adapter/service.hpp"
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
@@ -9,7 +9,7 @@
 #include "util/base64.hpp"
 #include "util/text.hpp"
 
-namespace portico::gateway {
+namespace portico::gateway::adapter {
 
 namespace {
 
@@ -125,15 +125,15 @@ Response Service::deploy(const Request& req) {
     else if (v != "false" && v != "0" && v != "f")
       return invalid("override must be true or false");
   }
-  auto known_targets = [this](const std::vector<Target>& all) {
-    std::vector<Target> out;
+  auto known_targets = [this](const std::vector<project::Placement>& all) {
+    std::vector<project::Placement> out;
     for (const auto& t : all)
       if (std::find(config_.environments.begin(), config_.environments.end(), t.environment) !=
           config_.environments.end())
         out.push_back(t);
     return out;
   };
-  auto shares_vhost = [](const std::vector<Target>& a, const std::vector<Target>& b, std::string* which) {
+  auto shares_vhost = [](const std::vector<project::Placement>& a, const std::vector<project::Placement>& b, std::string* which) {
     for (const auto& x : a)
       for (const auto& y : b)
         if (x.vhost == y.vhost) {
@@ -142,7 +142,7 @@ Response Service::deploy(const Request& req) {
         }
     return false;
   };
-  auto exists_409 = [](const AcceptedApi& api, const std::string& vhost) {
+  auto exists_409 = [](const project::AcceptedApi& api, const std::string& vhost) {
     return error_response(409, "API " + api.name + ":" + api.version + " is already deployed on vhost " + vhost +
                                    ": deploy with override=true to update it");
   };
@@ -153,7 +153,7 @@ Response Service::deploy(const Request& req) {
   // only difference is an invalid project of an existing API, which gets this
   // 409 where the adapter would give 500.
   if (!override)
-    if (auto quick = quick_look(req.file)) {
+    if (auto quick = project::quick_look(req.file)) {
       auto targets = known_targets(quick->targets);
       std::string vhost;
       if (auto existing = store_.find(quick->name, quick->version);
@@ -161,11 +161,11 @@ Response Service::deploy(const Request& req) {
         return exists_409(*quick, vhost);
     }
 
-  Verdict verdict = accept_project(req.file);
+  project::Verdict verdict = project::accept_project(req.file);
   if (!verdict.api) return error_response(500, verdict.reason);
-  const AcceptedApi& api = *verdict.api;
+  const project::AcceptedApi& api = *verdict.api;
 
-  std::vector<Target> targets = known_targets(api.targets);
+  std::vector<project::Placement> targets = known_targets(api.targets);
   if (targets.empty()) {
     // The adapter answers 200 and deploys nothing; so does its stand-in.
     std::string known;
@@ -256,7 +256,7 @@ Response Service::undeploy(const Request& req) {
   std::set<std::string> env_set;
   if (envs && !envs->empty())
     for (auto e : text::split(*envs, ':')) env_set.insert(std::string(e));
-  std::vector<Target> keep;
+  std::vector<project::Placement> keep;
   bool removed = false;
   for (const auto& t : d->targets) {
     bool match = (!vhost || t.vhost == *vhost) && (env_set.empty() || env_set.count(t.environment));
@@ -275,4 +275,4 @@ Response Service::undeploy(const Request& req) {
   return {200, nlohmann::json{{"action", "undeployed"}, {"info", *name + ":" + *version}}.dump()};
 }
 
-}  // namespace portico::gateway
+}  // namespace portico::gateway::adapter

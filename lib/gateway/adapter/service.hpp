@@ -9,11 +9,11 @@
 #include <string>
 #include <vector>
 
-#include "gateway/store.hpp"
+#include "gateway/adapter/store.hpp"
 
 typedef struct evp_pkey_st EVP_PKEY;
 
-namespace portico::gateway {
+namespace portico::gateway::adapter {
 
 inline constexpr std::string_view kBasePath = "/api/mgw/adapter/0.1";
 
@@ -62,4 +62,4 @@ class Service {
 // {"code": code, "message": message}
 Response error_response(int status, std::string message, int code = 0);
 
-}  // namespace portico::gateway
+}  // namespace portico::gateway::adapter
