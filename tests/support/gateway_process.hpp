@@ -296,6 +296,7 @@ class GatewayProcess {
   // The router's origin, e.g. https://127.0.0.1:PORT ("" with --no-router).
   const std::string& router_url() const { return router_url_; }
   int port() const { return port_; }
+  pid_t pid() const { return proc_->pid(); }
   bool tls() const { return tls_; }
   std::string url(const std::string& path) const { return base_url_ + path; }
 
