@@ -53,6 +53,8 @@ int run_gateway(const Invocation& inv) {
     throw Error(ExitCode::Usage, "--cert and --key go together");
   c.data_dir = inv.get("data-dir").empty() ? default_data_dir() : fs::path(inv.get("data-dir"));
   c.max_upload = static_cast<std::size_t>(parse_number("max-upload", inv.get("max-upload", "67108864"), 1024, 1ll << 34));
+  c.max_concurrent_deploys = static_cast<std::size_t>(
+      parse_number("max-concurrent-deploys", inv.get("max-concurrent-deploys", "2"), 1, 64));
   c.service.token_lifetime = parse_number("token-lifetime", inv.get("token-lifetime", "3600"), 1, 86400);
   if (!inv.all("environment").empty()) c.service.environments = inv.all("environment");
   if (!inv.all("user").empty()) {

@@ -186,6 +186,7 @@ _portico() {
         --data-dir) COMPREPLY=($(compgen -d -- "$cur")); compopt -o filenames 2>/dev/null; return ;;
         --token-lifetime) :; return ;;
         --max-upload) :; return ;;
+        --max-concurrent-deploys) :; return ;;
         --environment) :; return ;;
         --router-listen) :; return ;;
         --health-interval) :; return ;;
@@ -195,7 +196,7 @@ _portico() {
         --no-traffic-interval) :; return ;;
         --config-dir) COMPREPLY=($(compgen -d -- "$cur")); compopt -o filenames 2>/dev/null; return ;;
       esac
-      if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W "--listen --cert --key --plain-http --user --data-dir --token-lifetime --max-upload --environment --router-listen --no-router --health-interval --health-timeout --unhealthy-threshold --healthy-threshold --no-traffic-interval --config-dir --no-color --quiet -q --verbose -v --help" -- "$cur")); return; fi
+      if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W "--listen --cert --key --plain-http --user --data-dir --token-lifetime --max-upload --max-concurrent-deploys --environment --router-listen --no-router --health-interval --health-timeout --unhealthy-threshold --healthy-threshold --no-traffic-interval --config-dir --no-color --quiet -q --verbose -v --help" -- "$cur")); return; fi
       ;;
     "completion")
       case "$prev" in

@@ -152,6 +152,7 @@ complete -c portico -n '__portico_is gateway' -l user -x -d 'a user (repeatable;
 complete -c portico -n '__portico_is gateway' -l data-dir -x -a '(__fish_complete_directories (commandline -ct))' -d 'where deployed APIs, keys and certificates are kept (default $XDG_DATA_HOME/portico/gateway)'
 complete -c portico -n '__portico_is gateway' -l token-lifetime -x -d 'lifetime of issued tokens (1..86400)'
 complete -c portico -n '__portico_is gateway' -l max-upload -x -d 'largest accepted upload; larger gets 413'
+complete -c portico -n '__portico_is gateway' -l max-concurrent-deploys -x -d 'deploys accepted at once (1..64); more get 503 with Retry-After'
 complete -c portico -n '__portico_is gateway' -l environment -x -d 'a gateway environment the gateway serves (repeatable; default Default)'
 complete -c portico -n '__portico_is gateway' -l router-listen -x -d 'address of the router that serves the deployed APIs (port 0: any free port)'
 complete -c portico -n '__portico_is gateway' -l no-router -d 'serve the adapter\'s REST API only'

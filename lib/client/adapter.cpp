@@ -1,5 +1,6 @@
 #include "client/adapter.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -72,6 +73,7 @@ net::HttpResponse AdapterClient::send(net::HttpRequest req, bool authenticated, 
   req.timeout_ms = options_.timeout_ms;
   std::mt19937 rng(std::random_device{}());
   bool renewed = false;
+  long retry_after_ms = 0;
   for (int attempt = 0;; ++attempt) {
     if (attempt > 0 && options_.notice)  // each retry as it starts
       options_.notice("retry " + std::to_string(attempt) + "/" + std::to_string(options_.retries) + ": " + req.method +
@@ -79,6 +81,7 @@ net::HttpResponse AdapterClient::send(net::HttpRequest req, bool authenticated, 
     net::HttpRequest r = req;
     if (authenticated) add_auth(r);
     std::string why;
+    retry_after_ms = 0;
     try {
       net::HttpResponse res = transport_.send(r);
       if (res.status == 401 && authenticated && !auth_.token.empty() && !renewed && auth_.renewal_credentials) {
@@ -94,6 +97,12 @@ net::HttpResponse AdapterClient::send(net::HttpRequest req, bool authenticated, 
       }
       if (!retryable_status(res.status)) return res;
       why = "HTTP " + std::to_string(res.status);
+      // A server that says when to come back (a busy gateway: 503 with
+      // Retry-After in seconds) is waited for, up to 60 s.
+      if (auto it = res.headers.find("retry-after"); it != res.headers.end()) {
+        std::string v(text::trim(it->second));
+        if (!v.empty() && v.size() <= 5 && text::is_all_digits(v)) retry_after_ms = std::min(60000L, std::stol(v) * 1000L);
+      }
       if (attempt >= options_.retries) return res;
     } catch (const net::TransportError& e) {
       bool retry = e.failure == net::Failure::Connect || e.failure == net::Failure::Reset;
@@ -119,6 +128,7 @@ net::HttpResponse AdapterClient::send(net::HttpRequest req, bool authenticated, 
     long base = 500L << attempt;
     std::uniform_int_distribution<long> jitter(base / 2, base + base / 2);
     long delay = jitter(rng);
+    if (retry_after_ms > delay) delay = retry_after_ms + jitter(rng) / 4;
     if (options_.notice)
       options_.notice(why + "; retrying in " + std::to_string(delay) + " ms (" + std::to_string(attempt + 1) + "/" +
                     std::to_string(options_.retries) + ")");

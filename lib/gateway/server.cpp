@@ -4,8 +4,11 @@
 #include <openssl/ssl.h>
 #include <malloc.h>
 #include <signal.h>
+#include <sys/resource.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <condition_variable>
 #include <deque>
 #include <optional>
@@ -160,6 +163,15 @@ class Workers {
     cv_.notify_all();
     for (auto& t : threads_) t.join();
   }
+  // Drops what has not started and waits at most ms for what has; false
+  // when a task is still running.
+  bool finish_within(long ms) {
+    std::unique_lock l(mu_);
+    stop_ = true;
+    q_.clear();
+    cv_.notify_all();
+    return idle_cv_.wait_for(l, std::chrono::milliseconds(ms), [this] { return running_ == 0; });
+  }
   void submit(std::function<void()> f) {
     {
       std::lock_guard l(mu_);
@@ -178,18 +190,85 @@ class Workers {
         if (q_.empty()) return;
         f = std::move(q_.front());
         q_.pop_front();
+        ++running_;
       }
       f();
+      {
+        std::lock_guard l(mu_);
+        --running_;
+      }
+      idle_cv_.notify_all();
     }
   }
   std::mutex mu_;
-  std::condition_variable cv_;
+  std::condition_variable cv_, idle_cv_;
   std::deque<std::function<void()>> q_;
+  std::size_t running_ = 0;
   bool stop_ = false;
   std::vector<std::thread> threads_;
 };
 
+// At most `limit` deploys between their head and their answer. A slot is
+// taken in on_head, before the body is read, as a lease that ends when the
+// worker picks the request up, or at `lease_ms` (the body deadline, past
+// which the serving layer has closed the connection) when the body never
+// comes; leases are interchangeable, so the worker ends the oldest.
+class Admission {
+ public:
+  Admission(std::size_t limit, long long lease_ms) : limit_(limit), lease_ms_(lease_ms) {}
+  bool try_enter(long long now_ms) {
+    std::lock_guard l(mu_);
+    while (!leases_.empty() && leases_.front() <= now_ms) leases_.pop_front();
+    if (active_ + leases_.size() >= limit_) return false;
+    leases_.push_back(now_ms + lease_ms_);
+    return true;
+  }
+  void begin() {
+    std::lock_guard l(mu_);
+    if (!leases_.empty()) leases_.pop_front();
+    ++active_;
+  }
+  void end() {
+    std::lock_guard l(mu_);
+    --active_;
+  }
+  std::size_t limit() const { return limit_; }
+
+ private:
+  std::mutex mu_;
+  std::size_t limit_, active_ = 0;
+  long long lease_ms_;
+  std::deque<long long> leases_;
+};
+
+serve::Response to_serve(const adapter::Response& r) {
+  serve::Response out;
+  out.status = r.status;
+  if (!r.body.empty()) {
+    out.set("Content-Type", "application/json");
+    out.body = r.body;
+  }
+  return out;
+}
+
+long long steady_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
 }  // namespace
+
+project::AcceptLimits acceptance_budget(std::size_t max_upload) {
+  std::uint64_t budget = 4ull * max_upload;
+  project::AcceptLimits l;
+  l.max_definition_bytes = budget / 8;
+  l.max_inflated_bytes = budget / 4;
+  l.max_nodes = std::min<std::uint64_t>(5'000'000, budget / 2 / 72);
+  l.budget_note = " (this gateway's memory budget per deploy is " + std::to_string(budget >> 20) +
+                  " MiB, 4 x --max-upload: a definition of at most " + std::to_string(l.max_definition_bytes >> 20) +
+                  " MiB and " + std::to_string(l.max_nodes) + " nodes)";
+  return l;
+}
 
 }  // namespace portico::gateway
 
@@ -203,7 +282,11 @@ void run_server_impl(const ServerConfig& config, const std::function<void(const 
 
   adapter::Store store(config.data_dir);
   auto token_key = crypto::load_or_create_key(config.data_dir / "token-signing-key.pem");
-  adapter::Service service(config.service, store, token_key.get(), wall_seconds);
+  adapter::ServiceConfig service_config = config.service;
+  service_config.accept = acceptance_budget(config.max_upload);
+  adapter::Service service(service_config, store, token_key.get(), wall_seconds);
+  Admission admission(config.max_concurrent_deploys < 1 ? 1 : config.max_concurrent_deploys,
+                      config.read_timeout_s * 1000LL + 5000);
 
   // One serving layer for both: the adapter's REST API and the router share
   // one event loop (serve/asio_loop.cpp); the adapter's requests run on a
@@ -221,6 +304,12 @@ void run_server_impl(const ServerConfig& config, const std::function<void(const 
   // freed upload buffers would stay reserved in each arena. Two arenas, and
   // a trim after each large request, keep the peak near one upload.
   mallopt(M_ARENA_MAX, 2);
+  // Each connection is a file descriptor: the soft limit (often 1024) would
+  // refuse connections long before --max-connections. Up to the hard limit.
+  if (rlimit rl{}; getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = std::min<rlim_t>(rl.rlim_max, 65536);
+    setrlimit(RLIMIT_NOFILE, &rl);
+  }
 
   // Block SIGINT/SIGTERM in every thread; one thread waits for them and stops the server.
   sigset_t sigs;
@@ -247,18 +336,54 @@ void run_server_impl(const ServerConfig& config, const std::function<void(const 
   ac.header_timeout_ms = config.read_timeout_s * 1000L;
   ac.body_timeout_ms = config.read_timeout_s * 1000L;
   ac.write_timeout_ms = config.write_timeout_s * 1000L;
-  ac.max_connections = 1000;
+  ac.max_connections = config.max_connections;
   ac.too_large.status = 413;
   ac.too_large.set("Content-Type", "application/json");
   ac.too_large.body = adapter::error_response(413, "the upload is larger than the gateway's --max-upload limit of " +
                                               std::to_string(config.max_upload) + " bytes").body;
-  auto adapter_handler = [&service, &loop, &workers, &on_change](serve::Request&& hreq, serve::Respond respond) {
+  // Decided from the head, before an upload is read: where it goes, who
+  // sends it (the same 401 the service gives), its size and whether a slot
+  // is free. Only requests that pass have their body read.
+  const std::size_t max_upload = config.max_upload;
+  ac.on_head = [&service, &admission, max_upload](const serve::Request& h) -> std::optional<serve::Response> {
+    std::string path = h.path();
+    std::string_view base = adapter::kBasePath;
+    if (path.rfind(std::string(base) + "/", 0) != 0) return to_serve(adapter::error_response(404, "no such resource: " + path));
+    std::string sub = path.substr(base.size());
+    std::string te = text::to_lower(h.header("Transfer-Encoding"));
+    if (h.method != "GET" && te.find("chunked") != std::string::npos)
+      return to_serve(adapter::error_response(411, "send the upload with a Content-Length (chunked uploads are not accepted)"));
+    std::string cl = h.header("Content-Length");
+    unsigned long long length = 0;
+    if (!cl.empty() && text::is_all_digits(cl) && cl.size() < 19) length = std::stoull(cl);
+    if (sub == "/oauth2/token" && length > (64u << 10))
+      return to_serve(adapter::error_response(413, "a token request is at most 64 KiB"));
+    if (sub != "/apis") return std::nullopt;
+    if (h.method != "POST" && h.method != "GET" && h.method != "DELETE")
+      return to_serve(adapter::error_response(405, "use GET, POST or DELETE for /apis"));
+    if (auto denied = service.authorise(h.header("Authorization"))) return to_serve(*denied);
+    if (h.method != "POST") return std::nullopt;
+    if (length > max_upload)
+      return to_serve(adapter::error_response(413, "the upload is larger than the gateway's --max-upload limit of " +
+                                                       std::to_string(max_upload) + " bytes"));
+    if (!admission.try_enter(steady_ms())) {
+      auto res = to_serve(adapter::error_response(
+          503, "the gateway is accepting " + std::to_string(admission.limit()) +
+                   " deploys already (--max-concurrent-deploys): retry in a few seconds"));
+      res.set("Retry-After", "2");
+      return res;
+    }
+    return std::nullopt;
+  };
+  auto adapter_handler = [&service, &loop, &workers, &on_change, &admission](serve::Request&& hreq, serve::Respond respond) {
     auto start = std::chrono::steady_clock::now();
     auto shared = std::make_shared<serve::Request>(std::move(hreq));
-    workers.submit([&service, &loop, &on_change, shared, respond = std::move(respond), start] {
+    workers.submit([&service, &loop, &on_change, &admission, shared, respond = std::move(respond), start] {
       const serve::Request& h = *shared;
       std::string path = h.path();
       adapter::Response res;
+      bool deploy = h.method == "POST" && path == std::string(adapter::kBasePath) + "/apis";
+      if (deploy) admission.begin();
       std::string te = text::to_lower(h.header("Transfer-Encoding"));
       if (path.rfind(std::string(adapter::kBasePath) + "/", 0) != 0) {
         res = adapter::error_response(404, "no such resource: " + path);
@@ -286,7 +411,13 @@ void run_server_impl(const ServerConfig& config, const std::function<void(const 
         } else {
           req.body = h.body;
         }
-        res = service.handle(req);
+        try {
+          res = service.handle(req);
+        } catch (const std::exception& e) {
+          // Never a worker's end (nor the process's): a JSON 500 without server paths.
+          log_line(std::string("internal error: ") + e.what());
+          res = adapter::error_response(500, "the gateway could not handle the request (internal error; see its log)");
+        }
         if (res.status == 200 && (req.method == "POST" || req.method == "DELETE") && on_change) on_change();
       }
       std::size_t body_size = h.body.size();
@@ -301,12 +432,15 @@ void run_server_impl(const ServerConfig& config, const std::function<void(const 
         out.set("Content-Type", "application/json");
         out.body = std::move(res.body);
       }
-      loop.post([respond, out = std::move(out)]() mutable { respond(std::move(out)); });
-      if (body_size > (1u << 20)) {
+      if (body_size > (1u << 20) || deploy) {
+        // The acceptance's allocations are freed by now: give the pages back
+        // before the slot is (the next deploy may start at once).
         shared->body.clear();
         shared->body.shrink_to_fit();
         malloc_trim(0);
       }
+      if (deploy) admission.end();
+      loop.post([respond, out = std::move(out)]() mutable { respond(std::move(out)); });
     });
   };
   int port = runtime->listen(ac, adapter_handler);
@@ -344,7 +478,7 @@ void run_server_impl(const ServerConfig& config, const std::function<void(const 
   std::thread waiter([&done, sigs, rt] {
     int sig = 0;
     sigwait(&sigs, &sig);
-    if (!done) rt->stop();
+    if (!done) rt->stop(1000);
   });
   std::string scheme = config.plain_http ? "http" : "https";
   auto bracket = [](const std::string& h) { return h.find(':') != std::string::npos ? "[" + h + "]" : h; };
@@ -358,6 +492,15 @@ void run_server_impl(const ServerConfig& config, const std::function<void(const 
   // Wake the waiter if the loop ended for another reason.
   pthread_kill(waiter.native_handle(), SIGTERM);
   waiter.join();
+  // A deploy still being accepted (a large definition takes seconds) does
+  // not hold the stop: it is abandoned before its write, or its write ends
+  // first (freeze), so the data directory has it whole or not at all.
+  if (!workers.finish_within(500)) {
+    store.freeze();
+    log_line("stopped with a request still in flight: a deploy among them is in the data directory whole or not at all");
+    std::fflush(nullptr);
+    std::_Exit(0);
+  }
 }
 
 }  // namespace portico::netmod

@@ -22,6 +22,10 @@ struct ServerConfig {
   std::size_t max_upload = 64u << 20;
   int read_timeout_s = 30, write_timeout_s = 60;
   std::size_t workers = 16;
+  // Deploys between their head and their answer at once; more get 503 with
+  // Retry-After before their body is read.
+  std::size_t max_concurrent_deploys = 2;
+  std::size_t max_connections = 4096;  // of the adapter's listener
   adapter::ServiceConfig service;
   // The router (adapter.md section 5): same TLS mode and certificate.
   bool router = true;
@@ -30,6 +34,13 @@ struct ServerConfig {
   gateway::router::HealthConfig health;
   std::size_t router_max_connections = 10000;
 };
+
+// The memory budget of one acceptance, from the upload limit: 4 x
+// max_upload in all (256 MiB at the default 64 MiB), spent as a definition
+// of at most max_upload / 2 inflated, every entry read at most max_upload,
+// and at most (budget / 2) / 72 nodes (a Node is 72 bytes). Sets
+// ServiceConfig::accept unless a test set its own.
+project::AcceptLimits acceptance_budget(std::size_t max_upload);
 
 // Runs until SIGINT or SIGTERM. `on_ready` gets the one line to print once
 // the socket listens. Throws Error(Input) for bad TLS files or a data

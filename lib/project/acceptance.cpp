@@ -1,5 +1,6 @@
 #include "project/acceptance.hpp"
 
+#include <algorithm>
 #include <memory>
 
 #include "archive/zip_reader.hpp"
@@ -97,17 +98,25 @@ std::optional<AcceptedApi> quick_look(std::string_view zip_bytes) {
   return a;
 }
 
-Verdict accept_project(std::string_view zip_bytes) {
+Verdict accept_project(std::string_view zip_bytes, const AcceptLimits& limits) {
   std::vector<archive::ZipEntry> entries;
   // Only what the adapter reads is inflated: documentation stays packed.
   auto wanted = [](std::string_view name) {
     return contains(name, "api.yaml") || contains(name, "api.json") || contains(name, "Definitions/swagger.") ||
            contains(name, "deployment_environments.yaml") || contains(name, "Endpoint-certificates/");
   };
+  archive::ZipLimits zl;
+  zl.max_total_bytes = std::min<std::uint64_t>(zl.max_total_bytes, limits.max_inflated_bytes);
+  zl.max_entry_bytes = std::min<std::uint64_t>(zl.max_entry_bytes, limits.max_definition_bytes);
   try {
-    entries = archive::read_zip(zip_bytes, {}, wanted);
+    entries = archive::read_zip(zip_bytes, zl, wanted);
   } catch (const Error& e) {
-    return reject(std::string("the upload is ") + e.what());
+    std::string what = e.what();
+    if (what.find("than the limit") != std::string::npos)
+      return reject(std::string("the upload is ") + what + ": an entry the adapter reads inflates to more than " +
+                    std::to_string(zl.max_entry_bytes >> 20) + " MiB, or all of them to more than " +
+                    std::to_string(zl.max_total_bytes >> 20) + " MiB" + limits.budget_note);
+    return reject(std::string("the upload is ") + what);
   }
   // Substring classification; the last match wins, as in the adapter.
   const archive::ZipEntry* api = nullptr;
@@ -134,9 +143,17 @@ Verdict accept_project(std::string_view zip_bytes) {
 
   std::shared_ptr<doc::Document> definition;
   // The inflated bytes move into the document: no second copy of a large definition.
-  if (def)
+  if (def) {
+    doc::Limits dl;
+    dl.max_expanded_nodes = std::min<std::uint64_t>(dl.max_expanded_nodes, limits.max_nodes);
     definition = std::make_shared<doc::Document>(
-        doc::parse(def->name, def == envs ? def->data : std::move(def->data)));
+        doc::parse(def->name, def == envs ? def->data : std::move(def->data), dl));
+    if (!definition->root)
+      for (const auto& f : definition->findings)
+        if (f.message.find("more than " + std::to_string(dl.max_expanded_nodes)) != std::string::npos)
+          return reject(def->name + " is too large to accept: it holds more than " +
+                        std::to_string(dl.max_expanded_nodes) + " nodes" + limits.budget_note);
+  }
   std::vector<Finding> found = rules::check_api_yaml(meta, definition.get());
   if (!def && (type == "HTTP" || type.empty())) {
     Finding f;

@@ -4,6 +4,7 @@
 // rules. Pure: bytes in, a verdict out.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -30,7 +31,18 @@ struct Verdict {
   std::vector<Finding> findings;   // the findings behind a rejection
 };
 
-Verdict accept_project(std::string_view zip_bytes);
+// What one acceptance may cost (the gateway derives it from its upload
+// limit). A definition costs about ten times its size in memory, nearly all
+// of it nodes (72 bytes each): the inflated definition and the node count
+// bound it. Defaults: unbounded beyond the zip and document limits.
+struct AcceptLimits {
+  std::uint64_t max_definition_bytes = 64ull << 20;  // inflated
+  std::uint64_t max_inflated_bytes = 256ull << 20;   // every entry read, in all
+  std::uint64_t max_nodes = 5'000'000;               // of the definition
+  std::string budget_note;  // appended to a refusal over these, e.g. "(this gateway's ... budget)"
+};
+
+Verdict accept_project(std::string_view zip_bytes, const AcceptLimits& limits = {});
 
 // What api.yaml and deployment_environments.yaml alone say (name, version,
 // targets; basepath and type left empty), without inflating or parsing the

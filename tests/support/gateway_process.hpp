@@ -254,7 +254,8 @@ class ChildProcess {
 class GatewayProcess {
  public:
   explicit GatewayProcess(std::vector<std::string> args, const std::map<std::string, std::string>& env = {},
-                          const std::string& cwd = {}, std::chrono::milliseconds startup = std::chrono::seconds(20)) {
+                          const std::string& cwd = {}, std::chrono::milliseconds startup = std::chrono::seconds(20),
+                          const std::vector<std::string>& prefix = {}) {
     bool has_listen = false;
     for (const auto& a : args) has_listen = has_listen || a == "--listen" || a.rfind("--listen=", 0) == 0;
     if (!has_listen) {
@@ -272,6 +273,9 @@ class GatewayProcess {
     }
     args.insert(args.begin(), "gateway");
     args.insert(args.begin(), portico_binary());
+    // A wrapper that ends in exec of the rest (e.g. unshare ... sh -c '... exec "$@"'):
+    // the pid stays the gateway's.
+    args.insert(args.begin(), prefix.begin(), prefix.end());
     argv_ = args;
     proc_ = std::make_unique<ChildProcess>(args, env, false, false, cwd);
     auto line = proc_->read_line(startup);
@@ -347,9 +351,17 @@ struct TempGateway {
   std::vector<std::string> args;
   std::map<std::string, std::string> env;
   std::unique_ptr<GatewayProcess> proc;
+  std::vector<std::string> prefix;  // see GatewayProcess
 
   explicit TempGateway(std::vector<std::string> a = {}, std::map<std::string, std::string> e = {})
       : args(std::move(a)), env(std::move(e)) {
+    start();
+  }
+  // With a wrapper (see GatewayProcess) and, when given, another data directory.
+  TempGateway(std::vector<std::string> a, std::map<std::string, std::string> e, std::vector<std::string> wrapper,
+              std::string data = {})
+      : args(std::move(a)), env(std::move(e)), prefix(std::move(wrapper)) {
+    if (!data.empty()) data_dir = std::move(data);
     start();
   }
   ~TempGateway() {
@@ -362,7 +374,7 @@ struct TempGateway {
     auto a = args;
     a.push_back("--data-dir");
     a.push_back(data_dir);
-    proc = std::make_unique<GatewayProcess>(a, env);
+    proc = std::make_unique<GatewayProcess>(a, env, std::string{}, std::chrono::seconds(20), prefix);
   }
   int stop(int sig = SIGTERM) { return proc->stop(sig); }
   std::string log() { return proc->log(); }

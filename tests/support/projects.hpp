@@ -70,4 +70,13 @@ inline constexpr char kPetsBrokenFailoverHead[] =
     "  urls:\n    - http://primary.example.com/v1\n    - http://backup.example.com/v2\n"
     "  type: Failover\n";
 
+// api.yaml (adapter.md section 2) of an HTTP API at `context`, with one
+// production endpoint.
+inline std::string api_yaml_text(const std::string& name, const std::string& version, const std::string& context,
+                                 const std::string& endpoint = "http://backend.example.com/v1") {
+  return "type: api\nversion: v4.0.0\ndata:\n  name: " + name + "\n  version: " + version + "\n  context: " + context +
+         "\n  type: HTTP\n  endpointImplementationType: ENDPOINT\n  endpointConfig:\n    endpoint_type: http\n"
+         "    production_endpoints:\n      url: \"" + endpoint + "\"\n";
+}
+
 }  // namespace portico::test

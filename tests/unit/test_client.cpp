@@ -78,6 +78,22 @@ TEST_CASE("client: 502/503/504 and refused connections are retried with growing,
   CHECK(h.sleeps[2] <= 3000);
 }
 
+TEST_CASE("client: a 503 with Retry-After waits at least that long (capped at 60 s) before the retry") {
+  Harness h;
+  h.t.steps.push_back([](const net::HttpRequest&) { return net::HttpResponse{503, "{}", {{"retry-after", "3"}}}; });
+  h.t.steps.push_back([](const net::HttpRequest&) { return net::HttpResponse{503, "{}", {{"retry-after", "86400"}}}; });
+  h.t.steps.push_back([](const net::HttpRequest&) { return net::HttpResponse{503, "{}", {{"retry-after", "soon"}}}; });
+  h.t.answer(200, kListed);
+  auto c = h.make();
+  CHECK(c.list().size() == 1);
+  REQUIRE(h.sleeps.size() == 3);
+  CHECK(h.sleeps[0] >= 3000);
+  CHECK(h.sleeps[0] <= 3500);
+  CHECK(h.sleeps[1] >= 60000);  // capped
+  CHECK(h.sleeps[1] <= 62000);
+  CHECK(h.sleeps[2] <= 3000);   // not a number: the usual back-off (2000 ms +-50%)
+}
+
 TEST_CASE("client: retries stop after --retries; the last failure decides the exit code") {
   Harness h;
   h.options.retries = 1;

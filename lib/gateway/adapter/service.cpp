@@ -56,7 +56,7 @@ Response Service::handle(const Request& req) {
   if (req.path == "/apis") {
     if (req.method != "POST" && req.method != "GET" && req.method != "DELETE")
       return error_response(405, "use GET, POST or DELETE for /apis");
-    if (auto denied = authorise(req)) return *denied;
+    if (auto denied = authorise(req.authorization)) return *denied;
     if (req.method == "POST") return deploy(req);
     if (req.method == "GET") return list(req);
     return undeploy(req);
@@ -88,8 +88,7 @@ Response Service::token(const Request& req) {
   return {200, nlohmann::json{{"accessToken", crypto::jwt_sign_rs256(claims, key_)}}.dump()};
 }
 
-std::optional<Response> Service::authorise(const Request& req) const {
-  const std::string& h = req.authorization;
+std::optional<Response> Service::authorise(const std::string& h) const {
   if (h.empty()) return error_response(401, "authentication required: send Basic credentials or a Bearer token");
   auto space = h.find(' ');
   std::string scheme = text::to_lower(h.substr(0, space));
@@ -161,7 +160,7 @@ Response Service::deploy(const Request& req) {
         return exists_409(*quick, vhost);
     }
 
-  project::Verdict verdict = project::accept_project(req.file);
+  project::Verdict verdict = project::accept_project(req.file, config_.accept);
   if (!verdict.api) return error_response(500, verdict.reason);
   const project::AcceptedApi& api = *verdict.api;
 
@@ -191,7 +190,11 @@ Response Service::deploy(const Request& req) {
       if (std::find(d.targets.begin(), d.targets.end(), t) == d.targets.end() &&
           !shares_vhost({t}, targets, nullptr))
         d.targets.push_back(t);
-  store_.put(d, req.file);
+  try {
+    store_.put(d, req.file);
+  } catch (const StoreError& e) {
+    return error_response(500, e.what());
+  }
   return {200, nlohmann::json{{"action", "deployed"},
                               {"info", api.name + ":" + api.version + " deployed at " + api.basepath}}
                    .dump()};
@@ -270,7 +273,12 @@ Response Service::undeploy(const Request& req) {
     store_.remove(*name, *version);
   } else {
     d->targets = keep;
-    store_.update(*d);
+    try {
+      store_.update(*d);
+    } catch (const StoreError& e) {
+      std::string why = e.full ? "the gateway's data directory is full" : "the gateway cannot write to its data directory";
+      return error_response(500, why + ": " + *name + ":" + *version + " was not undeployed");
+    }
   }
   return {200, nlohmann::json{{"action", "undeployed"}, {"info", *name + ":" + *version}}.dump()};
 }

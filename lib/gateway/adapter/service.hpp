@@ -6,6 +6,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,7 @@ struct ServiceConfig {
   std::map<std::string, std::string> users{{"admin", "admin"}};  // name -> password
   std::vector<std::string> environments{"Default"};               // known gateway environments
   long long token_lifetime = 3600;                                 // seconds
+  project::AcceptLimits accept;                                    // the per-acceptance budget
 };
 
 struct Request {
@@ -43,14 +45,16 @@ class Service {
  public:
   Service(ServiceConfig config, Store& store, EVP_PKEY* token_key, std::function<long long()> clock);
   Response handle(const Request& req);
+  // Empty when the Authorization header value admits a caller to /apis,
+  // else the 401 to send: what handle() decides, available from the request
+  // head alone (before an upload is read).
+  std::optional<Response> authorise(const std::string& authorization) const;
 
  private:
   Response token(const Request& req);
   Response deploy(const Request& req);
   Response list(const Request& req);
   Response undeploy(const Request& req);
-  // Empty when authorised, else the 401 to send.
-  std::optional<Response> authorise(const Request& req) const;
 
   ServiceConfig config_;
   Store& store_;

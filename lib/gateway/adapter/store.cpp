@@ -52,6 +52,42 @@ Deployment from_json(const nlohmann::json& j) {
   return d;
 }
 
+// Writes `content` to dir/.NAME.tmp-*, fsyncs and renames it to dir/NAME.
+// Returns 0, or the errno of the step that failed (the temporary file then
+// removed).
+int write_file(const fs::path& path, std::string_view content) {
+  std::random_device rd;
+  fs::path tmp = path.parent_path() / ("." + path.filename().string() + ".tmp-" + std::to_string(rd()));
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) return errno;
+  const char* p = content.data();
+  std::size_t left = content.size();
+  int err = 0;
+  while (left > 0) {
+    ssize_t n = ::write(fd, p, left);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      err = errno;
+      break;
+    }
+    p += n;
+    left -= static_cast<std::size_t>(n);
+  }
+  if (!err && ::fsync(fd) != 0) err = errno;
+  if (::close(fd) != 0 && !err) err = errno;
+  if (!err && ::rename(tmp.c_str(), path.c_str()) != 0) err = errno;
+  if (err) ::unlink(tmp.c_str());
+  return err;
+}
+
+[[noreturn]] void write_failed(int err) {
+  if (err == ENOSPC || err == EDQUOT)
+    throw StoreError(true, "the gateway's data directory is full: the API was not deployed (free space, for example "
+                           "by undeploying an API, and deploy again)");
+  throw StoreError(false, std::string("the gateway cannot write to its data directory (") + std::strerror(err) +
+                              "): the API was not deployed");
+}
+
 }  // namespace
 
 namespace {
@@ -145,16 +181,20 @@ std::optional<Deployment> Store::find(const std::string& name, const std::string
 }
 
 void Store::put(Deployment d, std::string_view archive_bytes) {
+  std::lock_guard wlock(write_mu_);
   std::string id = id_of(d.name, d.version);
   std::random_device rd;
   d.archive = id + "-" + std::to_string(rd()) + std::to_string(rd()) + ".zip";
-  file::write_atomic(apis_ / d.archive, archive_bytes, fs::perms::owner_read | fs::perms::owner_write);
+  if (int err = write_file(apis_ / d.archive, archive_bytes)) write_failed(err);
   std::lock_guard lock(mu_);
-  file::write_atomic(apis_ / (id + ".json"), to_json(d).dump(2),
-                     fs::perms::owner_read | fs::perms::owner_write);
+  std::error_code ec;
+  if (int err = write_file(apis_ / (id + ".json"), to_json(d).dump(2))) {
+    // The metadata still names the previous archive (if any): drop ours.
+    fs::remove(apis_ / d.archive, ec);
+    write_failed(err);
+  }
   auto it = std::find_if(items_.begin(), items_.end(),
                          [&](const Deployment& x) { return x.name == d.name && x.version == d.version; });
-  std::error_code ec;
   if (it != items_.end()) {
     fs::remove(apis_ / it->archive, ec);
     *it = std::move(d);
@@ -164,14 +204,17 @@ void Store::put(Deployment d, std::string_view archive_bytes) {
 }
 
 void Store::update(const Deployment& d) {
+  std::lock_guard wlock(write_mu_);
   std::lock_guard lock(mu_);
-  file::write_atomic(apis_ / (id_of(d.name, d.version) + ".json"), to_json(d).dump(2),
-                     fs::perms::owner_read | fs::perms::owner_write);
+  if (int err = write_file(apis_ / (id_of(d.name, d.version) + ".json"), to_json(d).dump(2))) write_failed(err);
   for (auto& x : items_)
     if (x.name == d.name && x.version == d.version) x = d;
 }
 
+void Store::freeze() { write_mu_.lock(); }
+
 void Store::remove(const std::string& name, const std::string& version) {
+  std::lock_guard wlock(write_mu_);
   std::lock_guard lock(mu_);
   auto it = std::find_if(items_.begin(), items_.end(),
                          [&](const Deployment& x) { return x.name == name && x.version == version; });

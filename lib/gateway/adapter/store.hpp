@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <mutex>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,14 @@ struct Deployment {
   std::vector<project::Placement> targets;
   long long deployed_at = 0;  // seconds since the epoch
   std::string archive;        // file name inside <dir>/apis/
+};
+
+// A write to the data directory failed; nothing of it is left behind.
+// `full` when the file system has no space (or quota) left. The message
+// names no server path: it goes to the client as is.
+struct StoreError : std::runtime_error {
+  StoreError(bool f, const std::string& what) : std::runtime_error(what), full(f) {}
+  bool full;
 };
 
 class Store {
@@ -37,10 +46,18 @@ class Store {
 
   std::vector<Deployment> list() const;
   std::optional<Deployment> find(const std::string& name, const std::string& version) const;
-  // Records a deployment with its archive, replacing one of the same name and version.
+  // Records a deployment with its archive, replacing one of the same name
+  // and version. Throws StoreError when the disk refuses a write; the
+  // partial files are then removed at once and the previous deployment (if
+  // any) stays as it was.
   void put(Deployment d, std::string_view archive_bytes);
-  // Replaces the record only (targets changed), keeping its archive.
+  // Replaces the record only (targets changed), keeping its archive. Throws
+  // StoreError as put does.
   void update(const Deployment& d);
+  // Waits for a write in progress, then lets no other start: for a process
+  // about to exit with workers still busy (a deploy is then either written
+  // whole or not at all).
+  void freeze();
   void remove(const std::string& name, const std::string& version);
   // Every deployment with its archive's bytes, read under the lock so that
   // a concurrent deploy cannot remove an archive half-way (for the router).
@@ -50,6 +67,7 @@ class Store {
   std::filesystem::path dir_, apis_;
   int lock_fd_ = -1;
   mutable std::mutex mu_;
+  std::mutex write_mu_;  // one write (archive + metadata) at a time; freeze() holds it
   std::vector<Deployment> items_;
 };
 
