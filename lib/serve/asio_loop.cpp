@@ -8,7 +8,12 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
+#include <sys/socket.h>
+
+#include <algorithm>
 #include <array>
+#include <cerrno>
+#include <deque>
 #include <map>
 #include <optional>
 #include <unordered_map>
@@ -256,16 +261,193 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   bool keep_alive_ = false, closed_ = false, busy_ = false, loopback_ = false, lingering_ = false;
 };
 
-// One request to a backend.
+class Fetch;
+class Pools;
+
+// The connections of one group (a cluster): its limits count them all.
+struct GroupState {
+  std::string name;
+  std::size_t open = 0;  // connecting, busy or idle
+  std::size_t max_connections = 0, max_pending = 1024;
+  std::deque<std::shared_ptr<Fetch>> waiting;
+};
+
+// One upstream connection, counted open in its group from its creation
+// (before the connect) to its destruction (which closes it).
+struct Conn {
+  Conn(asio::io_context& ioc, std::shared_ptr<Pools> p, std::shared_ptr<GroupState> g, std::string k);
+  ~Conn();
+  beast::tcp_stream& lowest() { return secure ? beast::get_lowest_layer(*secure) : *plain; }
+  std::optional<beast::tcp_stream> plain;
+  std::optional<beast::ssl_stream<beast::tcp_stream>> secure;
+  std::shared_ptr<Pools> pools;
+  std::shared_ptr<GroupState> group;
+  std::string key;  // the upstream: group, scheme, host, port, trust
+  std::chrono::steady_clock::time_point idle_since;
+};
+
+// The keep-alive pool: idle connections per upstream, the groups' counts
+// and waiting requests, the idle sweep. Loop thread only.
+class Pools : public std::enable_shared_from_this<Pools> {
+ public:
+  explicit Pools(asio::io_context& ioc) : ioc_(ioc), sweep_(ioc) {}
+  void configure(const PoolConfig& c) { config_ = c; }
+
+  void request(const std::shared_ptr<Fetch>& f);
+  // A connection whose exchange ended cleanly and may carry another.
+  void release(std::shared_ptr<Conn> c);
+  std::shared_ptr<Conn> fresh(const std::shared_ptr<GroupState>& g, const std::string& key) {
+    return std::make_shared<Conn>(ioc_, shared_from_this(), g, key);
+  }
+  // A connection of g closed: a waiting request may now open one.
+  void closed(const std::shared_ptr<GroupState>& g) {
+    if (stopped_ || g->waiting.empty()) return;
+    asio::post(ioc_, [self = shared_from_this(), g] { self->pump(g); });
+  }
+  std::size_t open(const std::string& group) const {
+    auto it = groups_.find(group);
+    return it == groups_.end() ? 0 : it->second->open;
+  }
+  void stop() {
+    stopped_ = true;
+    idle_.clear();
+    sweep_.cancel();
+  }
+  void shutdown() {
+    stop();
+    for (auto& [k, g] : groups_) g->waiting.clear();
+  }
+  std::shared_ptr<GroupState> group(const std::string& name) {
+    auto& g = groups_[name];
+    if (!g) {
+      g = std::make_shared<GroupState>();
+      g->name = name;
+    }
+    return g;
+  }
+
+ private:
+  bool usable(Conn& c) const {
+    if (std::chrono::steady_clock::now() - c.idle_since >= ms(config_.idle_timeout_ms)) return false;
+    auto& s = c.lowest().socket();
+    if (!s.is_open()) return false;
+    // The backend may have closed it (0: end of stream) or sent something
+    // unasked: either way it cannot carry a request.
+    char b;
+    ssize_t n = ::recv(s.native_handle(), &b, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+  }
+  // An idle, usable connection to `key`, or null (unusable ones are closed).
+  std::shared_ptr<Conn> take(const std::string& key) {
+    auto it = idle_.find(key);
+    if (it == idle_.end()) return nullptr;
+    auto& v = it->second;
+    while (!v.empty()) {
+      auto c = std::move(v.back());
+      v.pop_back();
+      if (usable(*c)) return c;
+    }
+    return nullptr;
+  }
+  // Closes one idle connection of g to another upstream than `key`.
+  bool evict(const std::shared_ptr<GroupState>& g, const std::string& key) {
+    for (auto& [k, v] : idle_)
+      if (k != key && !v.empty() && v.front()->group == g) {
+        v.erase(v.begin());
+        return true;
+      }
+    return false;
+  }
+  std::size_t idle_elsewhere(const std::shared_ptr<GroupState>& g, const std::string& key) const {
+    std::size_t n = 0;
+    for (const auto& [k, v] : idle_)
+      if (k != key && !v.empty() && v.front()->group == g) n += v.size();
+    return n;
+  }
+  bool place(const std::shared_ptr<Fetch>& f, bool may_queue);
+  void pump(const std::shared_ptr<GroupState>& g);
+  void schedule_sweep();
+
+  asio::io_context& ioc_;
+  PoolConfig config_;
+  std::map<std::string, std::shared_ptr<GroupState>> groups_;
+  std::unordered_map<std::string, std::vector<std::shared_ptr<Conn>>> idle_;
+  asio::steady_timer sweep_;
+  bool sweeping_ = false, stopped_ = false;
+};
+
+Conn::Conn(asio::io_context& ioc, std::shared_ptr<Pools> p, std::shared_ptr<GroupState> g, std::string k)
+    : plain(std::in_place, ioc), pools(std::move(p)), group(std::move(g)), key(std::move(k)) {
+  ++group->open;
+}
+
+Conn::~Conn() {
+  beast::error_code ec;
+  lowest().socket().close(ec);
+  --group->open;
+  pools->closed(group);
+}
+
+// One request to a backend, on a pooled connection or a new one.
 class Fetch : public std::enable_shared_from_this<Fetch> {
  public:
   Fetch(asio::io_context& ioc, std::shared_ptr<ssl::context> tls, UpstreamRequest req,
-        std::function<void(UpstreamResult)> done)
-      : ioc_(ioc), tls_ctx_(std::move(tls)), req_(std::move(req)), done_(std::move(done)), resolver_(ioc) {
+        std::function<void(UpstreamResult)> done, std::shared_ptr<Pools> pools)
+      : ioc_(ioc), tls_ctx_(std::move(tls)), req_(std::move(req)), done_(std::move(done)), resolver_(ioc),
+        pools_(std::move(pools)), queue_timer_(ioc) {
     deadline_ = std::chrono::steady_clock::now() + ms(req_.timeout_ms);
+    key_ = req_.group + '\n' + req_.scheme + '\n' + req_.host + '\n' + std::to_string(req_.port) + '\n' + req_.ca_pem;
+    group_ = pools_->group(req_.group);
+    group_->max_connections = req_.max_connections;
+    group_->max_pending = req_.max_pending;
+    parser_.emplace();
+    sparser_.emplace();
   }
 
-  void start() {
+  void start() { pools_->request(shared_from_this()); }
+
+  // Called by the pool: go on `c` (reused: already connected).
+  void use(std::shared_ptr<Conn> c, bool reused) {
+    queue_timer_.cancel();
+    conn_ = std::move(c);
+    reused_ = reused;
+    if (reused)
+      return with_stream([this](auto& s) { send(s); });
+    open_new();
+  }
+
+  // Waiting for a connection until the request's deadline.
+  void wait() {
+    queue_timer_.expires_after(remaining());
+    queue_timer_.async_wait([self = shared_from_this()](beast::error_code e) {
+      if (e || self->conn_) return;
+      self->fail(UpstreamError::Timeout, "upstream request timeout");
+    });
+  }
+  bool waiting() const { return done_ && !conn_; }
+  void overflow() {
+    asio::post(ioc_, [self = shared_from_this()] { self->fail(UpstreamError::Overflow, "upstream overflow"); });
+  }
+
+  const std::string& key() const { return key_; }
+  const std::shared_ptr<GroupState>& group() const { return group_; }
+
+ private:
+  ms remaining() const {
+    auto left = std::chrono::duration_cast<ms>(deadline_ - std::chrono::steady_clock::now());
+    return left.count() < 1 ? ms(1) : left;
+  }
+  bool expired() const { return std::chrono::steady_clock::now() >= deadline_; }
+
+  template <class F>
+  void with_stream(F&& f) {
+    if (conn_->secure)
+      f(*conn_->secure);
+    else
+      f(*conn_->plain);
+  }
+
+  void open_new() {
     boost::system::error_code ec;
     auto addr = asio::ip::make_address_v4(req_.host, ec);
     if (!ec) return connect({tcp::endpoint(addr, static_cast<unsigned short>(req_.port))});
@@ -278,82 +460,106 @@ class Fetch : public std::enable_shared_from_this<Fetch> {
                             });
   }
 
- private:
-  ms remaining() const {
-    auto left = std::chrono::duration_cast<ms>(deadline_ - std::chrono::steady_clock::now());
-    return left.count() < 1 ? ms(1) : left;
-  }
-  bool expired() const { return std::chrono::steady_clock::now() >= deadline_; }
-
   void connect(std::vector<tcp::endpoint> eps) {
-    plain_.emplace(ioc_);
     auto limit = std::min(ms(req_.connect_timeout_ms), remaining());
-    plain_->expires_after(limit);
-    plain_->async_connect(eps, [self = shared_from_this()](beast::error_code e, const tcp::endpoint&) {
+    conn_->plain->expires_after(limit);
+    conn_->plain->async_connect(eps, [self = shared_from_this()](beast::error_code e, const tcp::endpoint&) {
       if (e == beast::error::timeout) {
         if (self->expired()) return self->fail(UpstreamError::Timeout, "upstream request timeout");
         return self->fail(UpstreamError::Connect, "connection timeout");
       }
       if (e) return self->fail(UpstreamError::Connect, e.message());
-      self->plain_->socket().set_option(tcp::no_delay(true));
+      self->conn_->plain->socket().set_option(tcp::no_delay(true));
       if (self->req_.scheme == "https")
         self->handshake();
       else
-        self->send(*self->plain_);
+        self->send(*self->conn_->plain);
     });
   }
 
   void handshake() {
-    secure_.emplace(std::move(*plain_), *tls_ctx_);
-    if (!SSL_set_tlsext_host_name(secure_->native_handle(), req_.host.c_str()))
+    conn_->secure.emplace(std::move(*conn_->plain), *tls_ctx_);
+    conn_->plain.reset();
+    auto& sec = *conn_->secure;
+    if (!SSL_set_tlsext_host_name(sec.native_handle(), req_.host.c_str()))
       return fail(UpstreamError::Tls, "cannot set SNI");
-    secure_->set_verify_mode(ssl::verify_peer);
-    secure_->set_verify_callback(ssl::host_name_verification(req_.host));
-    beast::get_lowest_layer(*secure_).expires_after(remaining());
-    secure_->async_handshake(ssl::stream_base::client, [self = shared_from_this()](beast::error_code e) {
+    sec.set_verify_mode(ssl::verify_peer);
+    sec.set_verify_callback(ssl::host_name_verification(req_.host));
+    beast::get_lowest_layer(sec).expires_after(remaining());
+    sec.async_handshake(ssl::stream_base::client, [self = shared_from_this()](beast::error_code e) {
       if (e == beast::error::timeout) return self->fail(UpstreamError::Timeout, "upstream request timeout");
       if (e) return self->fail(UpstreamError::Tls, "TLS error: " + e.message());
-      self->send(*self->secure_);
+      self->send(*self->conn_->secure);
     });
+  }
+
+  // A reused connection that failed before any byte of the response came
+  // back was a stale keep-alive connection, not a backend failure: the
+  // request goes again, once, on a new connection.
+  bool retry_fresh(beast::error_code e, std::size_t got) {
+    if (!reused_ || retried_ || e == beast::error::timeout || got > 0 || buf_.size() > 0) return false;
+    retried_ = true;
+    reused_ = false;
+    conn_.reset();
+    parser_.emplace();
+    sparser_.emplace();
+    conn_ = pools_->fresh(group_, key_);
+    open_new();
+    return true;
   }
 
   template <class S>
   void send(S& s) {
-    out_.version(11);
-    out_.method_string(req_.method);
-    out_.target(req_.target);
-    for (const auto& h : req_.headers) out_.insert(h.name, h.value);
-    bool default_port = (req_.scheme == "https" && req_.port == 443) || (req_.scheme == "http" && req_.port == 80);
-    out_.set(http::field::host, default_port ? req_.host : req_.host + ":" + std::to_string(req_.port));
-    out_.set(http::field::connection, "close");
-    out_.body() = std::move(req_.body);
-    out_.prepare_payload();
+    if (!prepared_) {
+      prepared_ = true;
+      out_.version(11);
+      out_.method_string(req_.method);
+      out_.target(req_.target);
+      for (const auto& h : req_.headers) out_.insert(h.name, h.value);
+      bool default_port = (req_.scheme == "https" && req_.port == 443) || (req_.scheme == "http" && req_.port == 80);
+      out_.set(http::field::host, default_port ? req_.host : req_.host + ":" + std::to_string(req_.port));
+      out_.body() = std::move(req_.body);
+      out_.prepare_payload();
+      out_.keep_alive(true);
+    }
     beast::get_lowest_layer(s).expires_after(remaining());
     http::async_write(s, out_, [self = shared_from_this(), &s](beast::error_code e, std::size_t) {
       if (e == beast::error::timeout) return self->fail(UpstreamError::Timeout, "upstream request timeout");
+      if (e && self->retry_fresh(e, 0)) return;
       if (e) return self->fail(UpstreamError::Reset, "upstream reset: " + e.message());
       self->receive(s);
     });
   }
 
+  // Returns the connection to the pool when the exchange left it clean.
+  template <class P>
+  void done_with(P& parser) {
+    if (conn_ && parser.keep_alive() && buf_.size() == 0)
+      pools_->release(std::move(conn_));
+    conn_.reset();
+  }
+
   // Streaming: the head now, the body through next().
   template <class S>
   void receive_head(S& s) {
-    sparser_.body_limit(boost::none);
-    if (req_.method == "HEAD") sparser_.skip(true);
+    sparser_->body_limit(boost::none);
+    if (req_.method == "HEAD") sparser_->skip(true);
     beast::get_lowest_layer(s).expires_after(remaining());
-    http::async_read_header(s, buf_, sparser_, [self = shared_from_this(), &s](beast::error_code e, std::size_t) {
+    http::async_read_header(s, buf_, *sparser_, [self = shared_from_this(), &s](beast::error_code e, std::size_t n) {
       if (e == beast::error::timeout) return self->fail(UpstreamError::Timeout, "upstream request timeout");
+      if (e && self->retry_fresh(e, n)) return;
       if (e) return self->fail(UpstreamError::Reset, "upstream connection reset: " + e.message());
-      auto& m = self->sparser_.get();
+      auto& m = self->sparser_->get();
       UpstreamResult r;
       r.response.status = static_cast<int>(m.result_int());
       for (const auto& f : m) r.response.headers.push_back({std::string(f.name_string()), std::string(f.value())});
-      if (self->sparser_.is_done()) {
+      if (self->sparser_->is_done()) {
         r.response.stream_length = -1;
-        return self->finish(std::move(r));
+        self->done_with(*self->sparser_);
+        if (auto d = std::move(self->done_)) d(std::move(r));
+        return;
       }
-      if (auto len = self->sparser_.content_length()) r.response.stream_length = static_cast<long long>(*len);
+      if (auto len = self->sparser_->content_length()) r.response.stream_length = static_cast<long long>(*len);
       // Raw `this`: the Source owns the exchange; a shared_ptr here would be a cycle.
       Fetch* raw = self.get();
       self->reader_ = [raw, &s](std::function<void(std::string_view, bool, bool)> done) {
@@ -366,18 +572,23 @@ class Fetch : public std::enable_shared_from_this<Fetch> {
 
   template <class S>
   void read_piece(S& s, std::function<void(std::string_view, bool, bool)> done) {
-    if (expired()) return done({}, false, false);
-    sparser_.get().body().data = chunk_;
-    sparser_.get().body().size = sizeof chunk_;
+    if (expired() || !conn_) return done({}, false, false);
+    sparser_->get().body().data = chunk_;
+    sparser_->get().body().size = sizeof chunk_;
     beast::get_lowest_layer(s).expires_after(remaining());
     // read_some: whatever has arrived, not a full buffer (async_read would
     // wait for 64 KiB or the end).
-    http::async_read_some(s, buf_, sparser_, [self = shared_from_this(), &s, done = std::move(done)](beast::error_code e, std::size_t) {
+    http::async_read_some(s, buf_, *sparser_, [self = shared_from_this(), &s, done = std::move(done)](beast::error_code e, std::size_t) {
       if (e == http::error::need_buffer) e = {};
-      if (e) return done({}, false, false);
-      std::size_t got = sizeof self->chunk_ - self->sparser_.get().body().size;
-      if (got == 0 && !self->sparser_.is_done()) return self->read_piece(s, done);  // a chunk header only
-      done(std::string_view(self->chunk_, got), self->sparser_.is_done(), true);
+      if (e) {
+        self->conn_.reset();
+        return done({}, false, false);
+      }
+      std::size_t got = sizeof self->chunk_ - self->sparser_->get().body().size;
+      if (got == 0 && !self->sparser_->is_done()) return self->read_piece(s, done);  // a chunk header only
+      bool last = self->sparser_->is_done();
+      if (last) self->done_with(*self->sparser_);
+      done(std::string_view(self->chunk_, got), last, true);
     });
   }
 
@@ -391,55 +602,133 @@ class Fetch : public std::enable_shared_from_this<Fetch> {
   template <class S>
   void receive(S& s) {
     if (req_.stream) return receive_head(s);
-    parser_.body_limit(req_.max_response);
+    parser_->body_limit(req_.max_response);
+    if (req_.method == "HEAD") parser_->skip(true);
     beast::get_lowest_layer(s).expires_after(remaining());
-    http::async_read(s, buf_, parser_, [self = shared_from_this()](beast::error_code e, std::size_t) {
+    http::async_read(s, buf_, *parser_, [self = shared_from_this()](beast::error_code e, std::size_t n) {
       if (e == beast::error::timeout) return self->fail(UpstreamError::Timeout, "upstream request timeout");
       if (e == http::error::body_limit) return self->fail(UpstreamError::TooLarge, "upstream response too large");
+      if (e && self->retry_fresh(e, n)) return;
       if (e) return self->fail(UpstreamError::Reset, "upstream connection reset: " + e.message());
-      auto& m = self->parser_.get();
+      auto& m = self->parser_->get();
       UpstreamResult r;
       r.response.status = static_cast<int>(m.result_int());
       for (const auto& f : m) r.response.headers.push_back({std::string(f.name_string()), std::string(f.value())});
       r.response.body = std::move(m.body());
-      self->finish(std::move(r));
+      self->done_with(*self->parser_);
+      if (auto d = std::move(self->done_)) d(std::move(r));
     });
   }
 
+ public:
   void fail(UpstreamError err, std::string why) {
     UpstreamResult r;
     r.error = err;
     r.detail = std::move(why);
-    finish(std::move(r));
-  }
-
-  void finish(UpstreamResult r) {
-    beast::error_code ec;
-    if (secure_) beast::get_lowest_layer(*secure_).close();
-    if (plain_ && plain_->socket().is_open()) plain_->close();
-    (void)ec;
+    queue_timer_.cancel();
+    conn_.reset();
     if (auto d = std::move(done_)) d(std::move(r));
   }
 
+ private:
   asio::io_context& ioc_;
   std::shared_ptr<ssl::context> tls_ctx_;
   UpstreamRequest req_;
   std::function<void(UpstreamResult)> done_;
   tcp::resolver resolver_;
-  std::optional<beast::tcp_stream> plain_;
-  std::optional<beast::ssl_stream<beast::tcp_stream>> secure_;
+  std::shared_ptr<Pools> pools_;
+  asio::steady_timer queue_timer_;
+  std::shared_ptr<GroupState> group_;
+  std::string key_;
+  std::shared_ptr<Conn> conn_;
+  bool reused_ = false, retried_ = false, prepared_ = false;
   http::request<http::string_body> out_;
   beast::flat_buffer buf_;
-  http::response_parser<http::string_body> parser_;
-  http::response_parser<http::buffer_body> sparser_;
+  std::optional<http::response_parser<http::string_body>> parser_;
+  std::optional<http::response_parser<http::buffer_body>> sparser_;
   std::function<void(std::function<void(std::string_view, bool, bool)>)> reader_;
   char chunk_[65536];
   std::chrono::steady_clock::time_point deadline_;
 };
 
+// Reuse an idle connection, else open one within the group's limit (an idle
+// connection to another upstream of the group gives its place), else wait
+// (or overflow): serve::admit() decides.
+bool Pools::place(const std::shared_ptr<Fetch>& f, bool may_queue) {
+  const auto& g = f->group();
+  if (auto c = take(f->key())) {
+    f->use(std::move(c), true);
+    return true;
+  }
+  switch (admit(0, idle_elsewhere(g, f->key()), g->open, may_queue ? g->waiting.size() : 0, g->max_connections,
+                may_queue ? g->max_pending : 0)) {
+    case Admit::Evict: evict(g, f->key()); [[fallthrough]];
+    case Admit::Reuse:
+    case Admit::Open: f->use(fresh(g, f->key()), false); return true;
+    case Admit::Queue:
+      g->waiting.push_back(f);
+      f->wait();
+      return true;
+    case Admit::Overflow:
+      if (!may_queue) return false;  // pump: stays first in line
+      f->overflow();
+      return true;
+  }
+  return false;
+}
+
+void Pools::request(const std::shared_ptr<Fetch>& f) { place(f, true); }
+
+void Pools::pump(const std::shared_ptr<GroupState>& g) {
+  while (!g->waiting.empty()) {
+    auto f = g->waiting.front();
+    if (!f->waiting()) {  // timed out meanwhile
+      g->waiting.pop_front();
+      continue;
+    }
+    if (!place(f, false)) return;
+    g->waiting.pop_front();
+  }
+}
+
+void Pools::release(std::shared_ptr<Conn> c) {
+  if (stopped_) return;
+  auto& v = idle_[c->key];
+  if (v.size() >= config_.max_idle) return;  // closed
+  c->idle_since = std::chrono::steady_clock::now();
+  auto g = c->group;
+  v.push_back(std::move(c));
+  schedule_sweep();
+  if (!g->waiting.empty()) pump(g);
+}
+
+// Closes idle connections past the idle timeout or closed by the backend.
+void Pools::schedule_sweep() {
+  if (sweeping_ || stopped_) return;
+  sweeping_ = true;
+  long every = std::clamp(config_.idle_timeout_ms / 2, 50L, 1000L);
+  sweep_.expires_after(ms(every));
+  sweep_.async_wait([self = shared_from_this()](beast::error_code e) {
+    self->sweeping_ = false;
+    if (e || self->stopped_) return;
+    bool any = false;
+    for (auto it = self->idle_.begin(); it != self->idle_.end();) {
+      auto& v = it->second;
+      std::erase_if(v, [&](const std::shared_ptr<Conn>& c) { return !self->usable(*c); });
+      any = any || !v.empty();
+      it = v.empty() ? self->idle_.erase(it) : std::next(it);
+    }
+    if (any) self->schedule_sweep();
+  });
+}
+
 class AsioRuntime final : public Runtime, public Loop {
  public:
-  AsioRuntime() : ioc_(1), guard_(asio::make_work_guard(ioc_)) {}
+  AsioRuntime() : ioc_(1), guard_(asio::make_work_guard(ioc_)), pools_(std::make_shared<Pools>(ioc_)) {}
+  ~AsioRuntime() override { pools_->shutdown(); }
+
+  void set_pool(const PoolConfig& config) override { pools_->configure(config); }
+  std::size_t open_connections(const std::string& group) override { return pools_->open(group); }
 
   Loop& loop() override { return *this; }
 
@@ -479,7 +768,7 @@ class AsioRuntime final : public Runtime, public Loop {
       }
       ctx = slot;
     }
-    std::make_shared<Fetch>(ioc_, std::move(ctx), std::move(req), std::move(done))->start();
+    std::make_shared<Fetch>(ioc_, std::move(ctx), std::move(req), std::move(done), pools_)->start();
   }
 
   void tcp_check(std::string host, int port, long timeout, std::function<void(bool, std::string)> done) override {
@@ -553,6 +842,7 @@ class AsioRuntime final : public Runtime, public Loop {
     asio::post(ioc_, [this, grace] {
       if (stopping_) return;
       stopping_ = true;
+      pools_->stop();
       for (auto& l : listeners_) {
         l->stopping = true;
         beast::error_code ec;
@@ -590,6 +880,7 @@ class AsioRuntime final : public Runtime, public Loop {
   asio::executor_work_guard<asio::io_context::executor_type> guard_;
   std::vector<std::shared_ptr<ListenerState>> listeners_;
   std::map<std::string, std::shared_ptr<ssl::context>> client_tls_;
+  std::shared_ptr<Pools> pools_;
   bool stopping_ = false;
 };
 

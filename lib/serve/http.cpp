@@ -26,4 +26,15 @@ void Response::set(std::string name, std::string value) {
   headers.push_back({std::move(name), std::move(value)});
 }
 
+Admit admit(std::size_t idle_here, std::size_t idle_elsewhere, std::size_t open, std::size_t pending,
+            std::size_t max_connections, std::size_t max_pending) {
+  if (idle_here > 0) return Admit::Reuse;
+  if (max_connections == 0 || open < max_connections) return Admit::Open;
+  // At the limit: an idle connection to another upstream of the group gives
+  // its place (Envoy never leaves a host without a way to get a connection).
+  if (idle_elsewhere > 0) return Admit::Evict;
+  if (pending < max_pending) return Admit::Queue;
+  return Admit::Overflow;
+}
+
 }  // namespace portico::serve

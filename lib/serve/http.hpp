@@ -57,7 +57,9 @@ struct Response {
 using Respond = std::function<void(Response)>;
 using Handler = std::function<void(Request&&, Respond)>;
 
-// A request to a backend (one connection per request; no pooling).
+// A request to a backend, on a kept-alive connection when one is idle (see
+// PoolConfig): connections are pooled per group, scheme, host, port and TLS
+// trust.
 struct UpstreamRequest {
   std::string scheme = "http";  // http or https
   std::string host;
@@ -71,9 +73,31 @@ struct UpstreamRequest {
   std::size_t max_response = 64u << 20;  // for a buffered response
   // Return after the response head, with the body as Response::stream.
   bool stream = false;
+  // The connection group (a cluster): its limits count the connections open
+  // to all of its upstreams, busy, idle or connecting. max_connections 0: no
+  // limit; at the limit a request waits for a connection of its upstream
+  // (or takes the place of an idle one to another upstream of the group),
+  // and once max_pending requests wait, the next fails at once (Overflow).
+  std::string group;
+  std::size_t max_connections = 0;
+  std::size_t max_pending = 1024;
 };
 
-enum class UpstreamError { None, Connect, Timeout, Reset, Tls, TooLarge };
+enum class UpstreamError { None, Connect, Timeout, Reset, Tls, TooLarge, Overflow };
+
+// The keep-alive pool of upstream connections (per Runtime).
+struct PoolConfig {
+  long idle_timeout_ms = 30000;     // an idle connection is closed after this
+  std::size_t max_idle = 128;       // idle connections kept per upstream; more are closed
+};
+
+// What the pool does with a request (pure; serve/http.cpp).
+enum class Admit { Reuse, Open, Evict, Queue, Overflow };
+// idle_here: idle connections to the request's upstream; idle_elsewhere:
+// idle ones to other upstreams of its group; open: the group's open
+// connections; pending: its requests already waiting.
+Admit admit(std::size_t idle_here, std::size_t idle_elsewhere, std::size_t open, std::size_t pending,
+            std::size_t max_connections, std::size_t max_pending);
 
 struct UpstreamResult {
   UpstreamError error = UpstreamError::None;
@@ -94,6 +118,8 @@ class Loop {
   virtual void tcp_check(std::string host, int port, long timeout_ms,
                          std::function<void(bool ok, std::string why)> done) = 0;
   virtual long long now_ms() = 0;  // a monotonic clock
+  // Open upstream connections of a group (busy, idle or connecting).
+  virtual std::size_t open_connections(const std::string& group) { (void)group; return 0; }
 };
 
 struct ListenerConfig {
@@ -131,6 +157,8 @@ class Runtime {
   // Any thread: closes the listeners, lets requests in flight finish for at
   // most grace_ms, then ends run().
   virtual void stop(long grace_ms = 1500) = 0;
+  // Before run(): the upstream pool's limits.
+  virtual void set_pool(const PoolConfig& config) { (void)config; }
 };
 
 std::unique_ptr<Runtime> make_runtime();  // in the network plugin

@@ -52,7 +52,8 @@ std::string definition(const std::string& name, const std::string& version, cons
 const std::string kGetItems = "  /items:\n    get: {responses: {'200': {description: OK}}}\n";
 
 struct RouterGateway : TempGateway {
-  explicit RouterGateway(std::vector<std::string> args = fast()) : TempGateway(std::move(args)) {}
+  explicit RouterGateway(std::vector<std::string> args = fast(), std::map<std::string, std::string> env = {})
+      : TempGateway(std::move(args), std::move(env)) {}
 
   std::string zip(const std::string& name, const std::string& version, const std::string& def,
                   std::map<std::string, std::string> extra = {}) {
@@ -275,6 +276,69 @@ TEST_CASE("router e2e: circuit breaker overflow under concurrent calls is 503 10
   CHECK(ok == 2);
   CHECK(overflow == 3);
   CHECK(slow.requests() == 2);
+}
+
+TEST_CASE("router e2e: maxConnections makes requests wait for a connection, maxPendingRequests bounds them: 503 102505") {
+  EchoBackend slow("slow");
+  slow.set_delay(700ms);
+  slow.set_keep_alive(true);
+  RouterGateway g;
+  std::string root = failover_root({slow.url()}, "failover",
+                                   "  advanceEndpointConfig:\n    circuitBreakers: {maxConnections: 1, maxPendingRequests: 1}\n");
+  g.deploy(g.zip("Pend", "1.0", definition("Pend", "1.0", root, kGetItems)));
+  auto tok = g.token();
+  std::vector<HttpResponse> out(4);
+  std::vector<std::thread> ts;
+  for (int i = 0; i < 4; ++i) ts.emplace_back([&, i] { out[i] = g.call("GET", "/Pend/1.0/items", tok); });
+  for (auto& t : ts) t.join();
+  int ok = 0, overflow = 0;
+  for (const auto& r : out) {
+    if (r.status == 200) ++ok;
+    if (r.status == 503 && code_of(r) == "102505") ++overflow;
+  }
+  CHECK(ok == 2);        // one on the connection, one waiting for it
+  CHECK(overflow == 2);  // the queue (1) was full
+  CHECK(slow.requests() == 2);
+  CHECK(slow.connections() == 1);  // the waiting request took the same connection
+}
+
+TEST_CASE("router e2e: upstream connections are kept alive; a stale one is retried on a new connection, never 503") {
+  EchoBackend ka("ka");
+  ka.set_keep_alive(true);
+  EchoBackend stale("stale");
+  stale.set_keep_alive(true, true);  // closes a connection at its second request, unanswered
+  RouterGateway g;
+  g.deploy(g.zip("Ka", "1.0", definition("Ka", "1.0", failover_root({ka.url()}), kGetItems)));
+  g.deploy(g.zip("Stale", "1.0", definition("Stale", "1.0", failover_root({stale.url()}), kGetItems)));
+  auto tok = g.token();
+  for (int i = 0; i < 5; ++i) CHECK(from(g.call("GET", "/Ka/1.0/items", tok), "ka"));
+  CHECK(ka.requests() == 5);
+  CHECK(ka.connections() == 1);
+  json view = g.clusters();
+  CHECK(view["clusters"][0]["open_connections"] == 1);  // idle in the pool
+  for (int i = 0; i < 3; ++i) {
+    auto r = g.call("GET", "/Stale/1.0/items", tok);
+    CHECK_MESSAGE(from(r, "stale"), r.status << " " << r.body);
+  }
+  CHECK(stale.requests() == 3);
+  CHECK(stale.connections() == 3);  // the second and third went again on a new connection
+  CHECK(g.log().find("503 UR") == std::string::npos);
+}
+
+TEST_CASE("router e2e: the adapter's environment variables give the API-level list's Basic credentials") {
+  EchoBackend b("b"), r("r");
+  // api_<hex SHA-1 of "Env:1.0">_prod_basic_{username,password} (printf 'Env:1.0' | sha1sum), Go-quoted or not.
+  RouterGateway g(fast(), {{"api_3bf64c0f9adba267fe5052a198a65d00175459bf_prod_basic_username", "envuser"},
+                           {"api_3bf64c0f9adba267fe5052a198a65d00175459bf_prod_basic_password", "\"envpass\""}});
+  std::string root = failover_root({b.url()}, "failover", "  securityConfig: {type: BASIC}\n");
+  std::string paths = kGetItems +
+                      "  /own:\n    x-wso2-production-endpoints:\n      urls: [" + r.url() +
+                      "]\n      securityConfig: {type: BASIC, username: own, password: pw}\n"
+                      "    get: {responses: {'200': {description: OK}}}\n";
+  g.deploy(g.zip("Env", "1.0", definition("Env", "1.0", root, paths)));
+  auto tok = g.token();
+  CHECK(g.call("GET", "/Env/1.0/items", tok).body == "b GET /items auth=Basic ZW52dXNlcjplbnZwYXNz");  // envuser:envpass
+  CHECK(g.call("GET", "/Env/1.0/own", tok).body == "r GET /own auth=Basic b3duOnB3");  // own:pw, a resource-level list
 }
 
 TEST_CASE("router e2e: 401 and 404 bodies, /health, undeclared method, unknown host") {

@@ -290,6 +290,14 @@ class EchoBackend {
   std::string url(const std::string& path = "") const { return "http://127.0.0.1:" + std::to_string(port_) + path; }
   int requests() const { return requests_.load(); }
   void set_delay(std::chrono::milliseconds d) { delay_ms_ = static_cast<int>(d.count()); }
+  // Keeps connections open between requests (HTTP/1.1 keep-alive, no
+  // Connection: close); with drop_second, closes a connection when its
+  // second request arrives, without answering (a stale kept-alive connection).
+  void set_keep_alive(bool on, bool drop_second = false) {
+    keep_alive_ = on;
+    drop_second_ = drop_second;
+  }
+  int connections() const { return connections_.load(); }
   std::string last_target() {
     std::lock_guard lk(mu_);
     return last_target_;
@@ -307,46 +315,72 @@ class EchoBackend {
     }
   }
   void serve(int fd) {
+    ++connections_;
     std::string in;
-    auto end = std::chrono::steady_clock::now() + std::chrono::seconds(3);
-    while (in.find("\r\n\r\n") == std::string::npos && !stop_ && std::chrono::steady_clock::now() < end) {
-      pollfd p{fd, POLLIN, 0};
-      if (::poll(&p, 1, 20) <= 0) continue;
-      char buf[4096];
-      ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-      if (n <= 0) break;
-      in.append(buf, static_cast<std::size_t>(n));
-    }
-    auto head_end = in.find("\r\n\r\n");
-    if (head_end == std::string::npos) {
-      ::close(fd);
-      return;
-    }
-    ++requests_;
-    std::string line = in.substr(0, in.find("\r\n"));
-    auto sp1 = line.find(' '), sp2 = line.rfind(' ');
-    std::string method = line.substr(0, sp1), target = line.substr(sp1 + 1, sp2 - sp1 - 1);
-    std::string auth;
-    std::string lower = in.substr(0, head_end);
-    for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (auto a = lower.find("\r\nauthorization: "); a != std::string::npos) {
-      auto v = a + 17;
-      auth = in.substr(v, in.find("\r\n", v) - v);
-    }
-    {
-      std::lock_guard lk(mu_);
-      last_target_ = target;
-    }
-    for (int waited = 0; waited < delay_ms_ && !stop_; waited += 10)
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    std::string body = name_ + " " + method + " " + target + " auth=" + auth;
-    std::string out = "HTTP/1.1 " + std::to_string(status_) + " X\r\nContent-Type: text/plain\r\nContent-Length: " +
-                      std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
-    std::size_t done = 0;
-    while (done < out.size()) {
-      ssize_t n = ::send(fd, out.data() + done, out.size() - done, MSG_NOSIGNAL);
-      if (n <= 0) break;
-      done += static_cast<std::size_t>(n);
+    int on_connection = 0;
+    for (;;) {
+      // The next request's head (3 s at most, also the idle limit of a kept-alive connection).
+      auto end = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+      bool eof = false;
+      while (in.find("\r\n\r\n") == std::string::npos && !stop_ && std::chrono::steady_clock::now() < end) {
+        pollfd p{fd, POLLIN, 0};
+        if (::poll(&p, 1, 20) <= 0) continue;
+        char buf[4096];
+        ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+        if (n <= 0) {
+          eof = true;
+          break;
+        }
+        in.append(buf, static_cast<std::size_t>(n));
+      }
+      auto head_end = in.find("\r\n\r\n");
+      if (head_end == std::string::npos || (eof && head_end == std::string::npos)) {
+        ::close(fd);
+        return;
+      }
+      std::string lower = in.substr(0, head_end);
+      for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      std::size_t length = 0;
+      if (auto cl = lower.find("\r\ncontent-length: "); cl != std::string::npos)
+        length = std::stoul(lower.substr(cl + 18, lower.find("\r\n", cl + 18) - cl - 18));
+      while (keep_alive_ && in.size() < head_end + 4 + length && !stop_) {  // the body, to find the next request
+        pollfd p{fd, POLLIN, 0};
+        if (::poll(&p, 1, 20) <= 0) continue;
+        char buf[4096];
+        ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+        if (n <= 0) break;
+        in.append(buf, static_cast<std::size_t>(n));
+      }
+      if (++on_connection == 2 && drop_second_) {  // a kept-alive connection that went stale
+        ::close(fd);
+        return;
+      }
+      ++requests_;
+      std::string line = in.substr(0, in.find("\r\n"));
+      auto sp1 = line.find(' '), sp2 = line.rfind(' ');
+      std::string method = line.substr(0, sp1), target = line.substr(sp1 + 1, sp2 - sp1 - 1);
+      std::string auth;
+      if (auto a = lower.find("\r\nauthorization: "); a != std::string::npos) {
+        auto v = a + 17;
+        auth = in.substr(v, in.find("\r\n", v) - v);
+      }
+      {
+        std::lock_guard lk(mu_);
+        last_target_ = target;
+      }
+      in.erase(0, std::min(in.size(), head_end + 4 + length));
+      for (int waited = 0; waited < delay_ms_ && !stop_; waited += 10)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      std::string body = name_ + " " + method + " " + target + " auth=" + auth;
+      std::string out = "HTTP/1.1 " + std::to_string(status_) + " X\r\nContent-Type: text/plain\r\nContent-Length: " +
+                        std::to_string(body.size()) + (keep_alive_ ? "" : "\r\nConnection: close") + "\r\n\r\n" + body;
+      std::size_t done = 0;
+      while (done < out.size()) {
+        ssize_t n = ::send(fd, out.data() + done, out.size() - done, MSG_NOSIGNAL);
+        if (n <= 0) break;
+        done += static_cast<std::size_t>(n);
+      }
+      if (!keep_alive_ || stop_) break;
     }
     ::shutdown(fd, SHUT_WR);
     ::close(fd);
@@ -357,7 +391,8 @@ class EchoBackend {
   int listen_fd_ = -1, port_ = 0;
   std::atomic<int> delay_ms_{0};
   std::atomic<bool> stop_{false};
-  std::atomic<int> requests_{0};
+  std::atomic<int> requests_{0}, connections_{0};
+  std::atomic<bool> keep_alive_{false}, drop_second_{false};
   std::mutex mu_;
   std::string last_target_;
   std::vector<std::thread> conns_;

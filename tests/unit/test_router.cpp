@@ -414,16 +414,25 @@ TEST_CASE("router engine: status-code retries on the same cluster, connect failu
   CHECK(nlohmann::json::parse(answers[1].body)["code"] == "102503");
   CHECK(log.back().find(" UF ") != std::string::npos);
 
-  // maxConnections 3: the fourth concurrent request overflows at once.
+  // maxConnections 3 and the default maxPendingRequests go to the
+  // connection pool with the cluster as the group; an overflow there is 503 102505.
   std::size_t before = loop.fetches.size();
   for (int i = 0; i < 4; ++i)
     e.handle(request("/inventory/2.1.0/items"), [&](serve::Response r) { answers.push_back(r); });
-  CHECK(loop.fetches.size() == before + 3);
+  REQUIRE(loop.fetches.size() == before + 4);
+  CHECK(loop.fetches[before].first.max_connections == 3);
+  CHECK(loop.fetches[before].first.max_pending == 1024);
+  CHECK(loop.fetches[before].first.group == f.table->clusters[0].key);
+  serve::UpstreamResult full;
+  full.error = serve::UpstreamError::Overflow;
+  loop.fetches.back().second(full);
   REQUIRE(answers.size() == 3);
   CHECK(answers[2].status == 503);
   CHECK(nlohmann::json::parse(answers[2].body)["code"] == "102505");
-  for (std::size_t i = before; i < loop.fetches.size(); ++i) loop.fetches[i].second(status(200));
+  CHECK(e.clusters_json()["clusters"][0]["active_requests"] == 3);
+  for (std::size_t i = before; i + 1 < loop.fetches.size(); ++i) loop.fetches[i].second(status(200));
   CHECK(answers.size() == 6);
+  CHECK(e.clusters_json()["clusters"][0]["active_requests"] == 0);
 
   // A timeout is 504 102504.
   e.handle(request("/inventory/2.1.0/items"), [&](serve::Response r) { answers.push_back(r); });
@@ -466,4 +475,52 @@ TEST_CASE("router engine: health checks move traffic to the backup and back, a n
   bool logged = false;
   for (const auto& l : log) logged = logged || l.find("unhealthy after 2 failed checks") != std::string::npos;
   CHECK(logged);
+}
+
+TEST_CASE("serve: the pool reuses, opens within maxConnections, queues up to maxPendingRequests, then overflows") {
+  using serve::Admit;
+  using serve::admit;
+  CHECK(admit(1, 0, 5, 0, 5, 0) == Admit::Reuse);        // an idle connection to this upstream
+  CHECK(admit(0, 0, 100, 0, 0, 0) == Admit::Open);       // no limit
+  CHECK(admit(0, 0, 2, 0, 3, 1) == Admit::Open);         // under maxConnections
+  CHECK(admit(0, 1, 3, 0, 3, 1) == Admit::Evict);        // at the limit, an idle one elsewhere gives way
+  CHECK(admit(0, 0, 3, 0, 3, 1) == Admit::Queue);        // at the limit: waits
+  CHECK(admit(0, 0, 3, 1, 3, 1) == Admit::Overflow);     // the queue is full: 503 102505
+  CHECK(admit(0, 0, 3, 1023, 3, 1024) == Admit::Queue);  // Envoy's default 1024
+}
+
+TEST_CASE("router: maxPendingRequests is read from circuitBreakers, Envoy's 1024 otherwise") {
+  Fixture f;
+  CHECK(f.table->clusters[0].max_pending == 1024);
+  std::string def = kDefinition;
+  def.replace(def.find("maxRequests: -1"), 15, "maxRequests: 4, maxPendingRequests: 2");
+  auto t = build_table({api(def)});
+  CHECK(t->clusters[0].max_pending == 2);
+  CHECK(t->clusters[0].max_requests == 4);
+}
+
+TEST_CASE("router: the adapter's environment variables give an API-level list's Basic credentials") {
+  // api_<hex SHA-1 of "NAME:VERSION">_{prod,sand}_basic_{username,password}, as the adapter names them
+  // (`printf 'Env:1.0' | sha1sum` is 3bf64c0f...).
+  CHECK(env_credential_name("Env", "1.0", false, false) == "api_3bf64c0f9adba267fe5052a198a65d00175459bf_prod_basic_username");
+  CHECK(env_credential_name("Env", "1.0", true, true) == "api_3bf64c0f9adba267fe5052a198a65d00175459bf_sand_basic_password");
+  std::map<std::string, std::string> vars{{env_credential_name("Inventory", "2.1.0", false, false), "envuser"},
+                                          {env_credential_name("Inventory", "2.1.0", false, true), "\"s3\\\"cret\""}};
+  EnvLookup env = [&](const std::string& n) -> std::optional<std::string> {
+    auto it = vars.find(n);
+    return it == vars.end() ? std::nullopt : std::optional<std::string>(it->second);
+  };
+  auto t = build_table({api()}, env);
+  CHECK(t->clusters[0].basic_auth == "Basic " + base64::encode("envuser:s3\"cret"));  // Go-unquoted
+  // No securityConfig on the list: the variables are not used.
+  std::string def = kDefinition;
+  def.erase(def.find("  securityConfig: {type: basic, username: u, password: p}\n"), 58);
+  auto none = build_table({api(def)}, env);
+  CHECK(none->clusters[0].basic_auth.empty());
+  // A resource-level list keeps its own (the adapter reads the variables for API-level lists only).
+  std::string res = kDefinition;
+  res.replace(res.find("      urls: [http://127.0.0.1:9001/orders-api]\n"), 47,
+              "      urls: [http://127.0.0.1:9001/orders-api]\n      securityConfig: {type: BASIC, username: r, password: q}\n");
+  auto rt = build_table({api(res)}, env);
+  CHECK(rt->clusters[1].basic_auth == "Basic " + base64::encode("r:q"));
 }

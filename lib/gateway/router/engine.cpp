@@ -117,6 +117,7 @@ nlohmann::json Engine::clusters_json() const {
                     {"panic", rt->health.panic(s)},
                     {"serving", serving < 0 ? nlohmann::json(nullptr) : nlohmann::json(s.hosts[static_cast<std::size_t>(serving)].url)},
                     {"active_requests", rt->health.active},
+                    {"open_connections", loop_.open_connections(s.key)},
                     {"timeout_ms", s.timeout_ms},
                     {"hosts", hosts}});
   }
@@ -161,10 +162,11 @@ void Engine::handle(serve::Request&& req, serve::Respond respond) {
   if (d.cluster >= by_index_.size()) return finish(x, router_error(Flag::NC), Flag::NC);
   x->rt = by_index_[d.cluster];
   const ClusterSpec& s = x->rt->spec;
-  long limit = 0;
-  for (long v : {s.max_connections, s.max_requests})
-    if (v > 0 && (limit == 0 || v < limit)) limit = v;
-  if (limit > 0 && x->rt->health.active >= limit) {
+  // maxRequests: requests in flight, refused at once beyond it;
+  // maxConnections and maxPendingRequests apply in the connection pool
+  // (serve::admit): beyond the connections a request waits, and beyond the
+  // waiting ones it overflows.
+  if (s.max_requests > 0 && x->rt->health.active >= s.max_requests) {
     auto rt = std::move(x->rt);  // not counted as active
     return finish(x, router_error(Flag::UO), Flag::UO);
   }
@@ -199,6 +201,9 @@ void Engine::send(const std::shared_ptr<Exchange>& x) {
   u.body = x->retries_left > 0 ? x->req.body : std::move(x->req.body);
   u.timeout_ms = static_cast<int>(left);
   u.stream = true;  // the response body is passed on as it arrives
+  u.group = s.key;
+  u.max_connections = s.max_connections > 0 ? static_cast<std::size_t>(s.max_connections) : 0;
+  u.max_pending = static_cast<std::size_t>(s.max_pending);
   ++x->attempt;
   loop_.fetch(std::move(u), [this, x](serve::UpstreamResult r) {
     switch (r.error) {
@@ -207,6 +212,9 @@ void Engine::send(const std::shared_ptr<Exchange>& x) {
       case serve::UpstreamError::Tls:
         return finish(x, router_error(Flag::UF, "upstream connect error or disconnect/reset before headers. reset reason: connection failure, transport failure reason: " + r.detail), Flag::UF);
       case serve::UpstreamError::Timeout: return finish(x, router_error(Flag::UT), Flag::UT);
+      case serve::UpstreamError::Overflow:
+        if (x->rt->health.active > 0) --x->rt->health.active;  // counted, unlike an early refusal
+        return finish(x, router_error(Flag::UO), Flag::UO);
       default: return finish(x, router_error(Flag::UR), Flag::UR);
     }
     const ClusterSpec& s = x->rt->spec;

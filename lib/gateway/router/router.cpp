@@ -1,6 +1,9 @@
 #include "gateway/router/router.hpp"
 
+#include <openssl/evp.h>
+
 #include <algorithm>
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 
 #include "archive/zip_reader.hpp"
@@ -37,8 +40,52 @@ std::optional<double> number(const doc::Node* map, std::string_view key) {
   return n->number();
 }
 
-void read_list_config(const doc::Node* block, ClusterSpec& c) {
-  if (!block || !block->is_map()) return;
+// Go's strconv.Unquote for the common forms ("..." with escapes, `...`, 'c');
+// a value that is not quoted that way is used as it is (as the adapter does).
+std::string go_unquote(const std::string& v) {
+  if (v.size() >= 2 && v.front() == '`' && v.back() == '`' && v.find('`', 1) == v.size() - 1) return v.substr(1, v.size() - 2);
+  if (v.size() == 3 && v.front() == '\'' && v.back() == '\'') return v.substr(1, 1);
+  if (v.size() < 2 || v.front() != '"' || v.back() != '"') return v;
+  std::string out;
+  for (std::size_t i = 1; i + 1 < v.size(); ++i) {
+    char ch = v[i];
+    if (ch == '"') return v;  // an unescaped quote inside: not a Go string
+    if (ch != '\\') {
+      out += ch;
+      continue;
+    }
+    if (++i >= v.size() - 1) return v;  // a backslash before the closing quote
+    switch (v[i]) {
+      case 'n': out += '\n'; break;
+      case 't': out += '\t'; break;
+      case 'r': out += '\r'; break;
+      case '\\': out += '\\'; break;
+      case '"': out += '"'; break;
+      default: return v;  // rarer escapes: used as written
+    }
+  }
+  return out;
+}
+
+// The adapter's hash of an API for its environment variables: hex SHA-1 of "NAME:VERSION".
+std::string api_env_hash(const std::string& name, const std::string& version) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  std::string in = name + ":" + version;
+  EVP_Digest(in.data(), in.size(), md, &len, EVP_sha1(), nullptr);
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  for (unsigned int i = 0; i < len; ++i) {
+    out += hex[md[i] >> 4];
+    out += hex[md[i] & 15];
+  }
+  return out;
+}
+
+// Reads advanceEndpointConfig and securityConfig; returns whether BASIC
+// security is enabled, with its credentials in user and pass.
+bool read_list_config(const doc::Node* block, ClusterSpec& c, std::string& user, std::string& pass) {
+  if (!block || !block->is_map()) return false;
   if (const doc::Node* adv = block->get("advanceEndpointConfig"); adv && adv->is_map()) {
     if (auto t = number(adv, "timeoutInMillis"); t && *t > 0) c.timeout_ms = static_cast<long>(std::min(*t, 60000.0));
     if (const doc::Node* r = adv->get("retryConfig"); r && r->is_map()) {
@@ -53,6 +100,7 @@ void read_list_config(const doc::Node* block, ClusterSpec& c) {
     if (const doc::Node* cb = adv->get("circuitBreakers"); cb && cb->is_map()) {
       if (auto v = number(cb, "maxConnections"); v && *v > 0) c.max_connections = static_cast<long>(*v);
       if (auto v = number(cb, "maxRequests"); v && *v > 0) c.max_requests = static_cast<long>(*v);
+      if (auto v = number(cb, "maxPendingRequests"); v && *v > 0) c.max_pending = static_cast<long>(*v);
     }
   }
   if (const doc::Node* sec = block->get("securityConfig"); sec && sec->is_map()) {
@@ -60,10 +108,12 @@ void read_list_config(const doc::Node* block, ClusterSpec& c) {
     if (type && type->is_scalar() && text::to_upper(type->text) == "BASIC") {
       const doc::Node* u = sec->get("username");
       const doc::Node* p = sec->get("password");
-      std::string user = u && u->is_scalar() ? u->text : "", pass = p && p->is_scalar() ? p->text : "";
-      if (!user.empty()) c.basic_auth = "Basic " + base64::encode(user + ":" + pass);
+      user = u && u->is_scalar() ? u->text : "";
+      pass = p && p->is_scalar() ? p->text : "";
+      return true;
     }
   }
+  return false;
 }
 
 std::string label_of(const LoadedApi& api, const endpoints::Group& g) {
@@ -249,7 +299,15 @@ std::string vhost_of(std::string_view host) {
   return colon == std::string::npos ? h : h.substr(0, colon);
 }
 
-std::shared_ptr<const Table> build_table(const std::vector<LoadedApi>& apis) {
+std::string env_credential_name(const std::string& name, const std::string& version, bool sandbox, bool password) {
+  return "api_" + api_env_hash(name, version) + (sandbox ? "_sand" : "_prod") + (password ? "_basic_password" : "_basic_username");
+}
+
+std::shared_ptr<const Table> build_table(const std::vector<LoadedApi>& apis, const EnvLookup& env_in) {
+  EnvLookup env = env_in ? env_in : [](const std::string& n) -> std::optional<std::string> {
+    const char* v = std::getenv(n.c_str());
+    return v ? std::optional<std::string>(v) : std::nullopt;
+  };
   auto table = std::make_shared<Table>();
   for (const auto& api : apis) {
     project::ApiYaml meta = project::read_api_yaml(api.api_yaml);
@@ -275,7 +333,17 @@ std::shared_ptr<const Table> build_table(const std::vector<LoadedApi>& apis) {
         c.key += "\n" + h.url;
         c.hosts.push_back(std::move(h));
       }
-      read_list_config(g.block, c);
+      std::string user, pass;
+      if (read_list_config(g.block, c, user, pass)) {
+        // The adapter's environment variables override the API-level list's
+        // credentials (only there, and only when its securityConfig is BASIC).
+        if (g.scope == endpoints::Scope::Api) {
+          bool sb = g.environment == endpoints::Environment::Sandbox;
+          if (auto v = env(env_credential_name(api.name, api.version, sb, false))) user = go_unquote(*v);
+          if (auto v = env(env_credential_name(api.name, api.version, sb, true))) pass = go_unquote(*v);
+        }
+        if (!user.empty()) c.basic_auth = "Basic " + base64::encode(user + ":" + pass);
+      }
       cluster_of[i] = table->clusters.size();
       table->clusters.push_back(std::move(c));
     }

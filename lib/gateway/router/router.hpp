@@ -6,6 +6,7 @@
 // The engine (engine.hpp) carries out the decisions on a serve::Loop.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -53,6 +54,7 @@ struct ClusterSpec {
   int retry_count = 0;
   std::set<int> retry_statuses;
   long max_connections = 0, max_requests = 0;  // 0: no limit
+  long max_pending = 1024;  // requests waiting for a connection at max_connections (Envoy's default)
   std::string basic_auth;                      // "Basic ..." for the backend, or ""
   bool health_checked() const { return hosts.size() > 1; }
 };
@@ -88,9 +90,17 @@ struct Table {
   std::vector<std::string> warnings;  // APIs that could not be loaded
 };
 
+// An environment variable's value (nullopt: not set).
+using EnvLookup = std::function<std::optional<std::string>(const std::string& name)>;
+
 // Builds the table from the model of each API. Never re-derives precedence:
-// every route's list comes from endpoints::resolve.
-std::shared_ptr<const Table> build_table(const std::vector<LoadedApi>& apis);
+// every route's list comes from endpoints::resolve. `env` (default: the
+// process environment) gives the adapter's endpoint credentials variables.
+std::shared_ptr<const Table> build_table(const std::vector<LoadedApi>& apis, const EnvLookup& env = nullptr);
+
+// The adapter's variable for an API-level list's Basic credentials:
+// api_<hex SHA-1 of "NAME:VERSION">_{prod,sand}_basic_{username,password}.
+std::string env_credential_name(const std::string& name, const std::string& version, bool sandbox, bool password);
 
 // The resource path as Choreo Connect's route regex ({param} -> ([^/]+),
 // trailing /* -> (/.*)*, else an optional trailing /), anchored, base path first.
