@@ -50,7 +50,8 @@ inline std::string definition(const std::string& name, const std::string& versio
 inline const std::string kGetItems = "  /items:\n    get: {responses: {'200': {description: OK}}}\n";
 
 struct RouterGateway : TempGateway {
-  explicit RouterGateway(std::vector<std::string> args = fast()) : TempGateway(std::move(args)) {}
+  explicit RouterGateway(std::vector<std::string> args = fast(), std::map<std::string, std::string> env = {})
+      : TempGateway(std::move(args), std::move(env)) {}
 
   std::string zip(const std::string& name, const std::string& version, const std::string& def,
                   std::map<std::string, std::string> extra = {}) {
