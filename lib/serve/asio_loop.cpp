@@ -197,8 +197,9 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     });
   }
 
-  // The head, then each piece as the source delivers it: the next piece is
-  // asked for only once the previous one is written (back-pressure).
+  // The head with the first piece, then each piece as the source delivers
+  // it: the next piece is asked for only once the previous one is written
+  // (back-pressure).
   void write_stream(Response res) {
     source_ = std::move(res.stream);
     sres_ = {};
@@ -213,11 +214,9 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     sres_.body().data = nullptr;
     sres_.body().more = true;
     ssr_.emplace(sres_);
-    lowest().expires_after(ms(l_->config.write_timeout_ms));
-    http::async_write_header(stream_, *ssr_, [self = this->shared_from_this()](beast::error_code e, std::size_t) {
-      if (e) return self->close();
-      self->pump();
-    });
+    // The head goes out with the first piece, in one write (one packet for
+    // a small answer, instead of a head and a body).
+    pump();
   }
 
   void pump() {
