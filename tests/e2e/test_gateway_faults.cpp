@@ -109,13 +109,14 @@ std::string project_zip(const std::string& dir, const std::string& name, std::st
 }
 
 // A valid definition of NAME 1.0 with `paths` path items (about 50 bytes and
-// 10 nodes each).
-std::string big_definition(const std::string& name, std::size_t paths) {
+// 10 nodes each, plus `pad` bytes of description: big in bytes, slow to
+// check, yet a small route table for the router).
+std::string big_definition(const std::string& name, std::size_t paths, std::size_t pad = 2) {
   std::string y = "openapi: 3.0.1\ninfo: {title: " + name + ", version: '1.0'}\nx-wso2-basePath: /" + name +
                   "/1.0\nx-wso2-production-endpoints: {urls: ['http://127.0.0.1:9/v1']}\npaths:\n";
   y.reserve(paths * 56);
   for (std::size_t i = 0; i < paths; ++i)
-    y += "  /p" + std::to_string(i) + ": {get: {responses: {'200': {description: OK}}}}\n";
+    y += "  /p" + std::to_string(i) + ": {get: {responses: {'200': {description: " + std::string(pad, 'x') + "}}}}\n";
   return y;
 }
 
@@ -508,7 +509,8 @@ TEST_CASE("gateway faults: a full data directory gives a JSON reason without pat
 
 TEST_CASE("gateway faults: kill -9 during a deploy (mid-upload, during acceptance, during the write) never half-deploys") {
   TempDir work;
-  std::string heavy = project_zip(work.path, "Heavy", big_definition("Heavy", 120000));
+  // ~20 MB: seconds to accept, few routes (the router's table of 100k routes takes long to build).
+  std::string heavy = project_zip(work.path, "Heavy", big_definition("Heavy", 5000, 4000));
   std::string small = project_zip(work.path, "Small");
   // delays after the body is sent: 0 (mid-upload: half the body), then into the acceptance and the write.
   for (int delay_ms : {-1, 50, 400, 1200, 2500}) {
@@ -618,7 +620,7 @@ TEST_CASE("gateway faults: the adapter answers within 1 s past 1,000 idle and dr
     CHECK_MESSAGE(res.status == 200, res.error);
   }
   // An in-flight deploy (a definition that takes a while) and the connections still attached.
-  std::string heavy = project_zip(g.tmp.path, "Heavy", big_definition("Heavy", 125000));
+  std::string heavy = project_zip(g.tmp.path, "Heavy", big_definition("Heavy", 5000, 4000));
   std::thread deployer([&] { g.deploy(heavy); });
   std::this_thread::sleep_for(600ms);
   auto t0 = std::chrono::steady_clock::now();
