@@ -263,7 +263,7 @@ project::AcceptLimits acceptance_budget(std::size_t max_upload) {
   project::AcceptLimits l;
   l.max_definition_bytes = budget / 8;
   l.max_inflated_bytes = budget / 4;
-  l.max_nodes = std::min<std::uint64_t>(5'000'000, budget / 2 / 72);
+  l.max_nodes = std::min<std::uint64_t>(5'000'000, budget / 200);
   l.budget_note = " (this gateway's memory budget per deploy is " + std::to_string(budget >> 20) +
                   " MiB, 4 x --max-upload: a definition of at most " + std::to_string(l.max_definition_bytes >> 20) +
                   " MiB and " + std::to_string(l.max_nodes) + " nodes)";

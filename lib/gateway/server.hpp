@@ -36,10 +36,11 @@ struct ServerConfig {
 };
 
 // The memory budget of one acceptance, from the upload limit: 4 x
-// max_upload in all (256 MiB at the default 64 MiB), spent as a definition
-// of at most max_upload / 2 inflated, every entry read at most max_upload,
-// and at most (budget / 2) / 72 nodes (a Node is 72 bytes). Sets
-// ServiceConfig::accept unless a test set its own.
+// max_upload in all (256 MiB at the default 64 MiB): a definition of at
+// most max_upload / 2 inflated, every entry read at most max_upload in all,
+// and at most budget / 200 nodes (a Node is 72 bytes; with the source, the
+// deque and the rules' indexes an acceptance costs about 200 bytes a node,
+// measured: a 7 MB definition of 1.25M nodes peaked at 233 MB RSS).
 project::AcceptLimits acceptance_budget(std::size_t max_upload);
 
 // Runs until SIGINT or SIGTERM. `on_ready` gets the one line to print once
