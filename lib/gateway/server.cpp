@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <condition_variable>
 #include <deque>
+#include <map>
 #include <optional>
 #include <atomic>
 #include <chrono>
@@ -70,21 +71,43 @@ long long wall_seconds() {
       std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count());
 }
 
-// The router's table from every deployment in the store.
-std::shared_ptr<const router::Table> load_table(const adapter::Store& store) {
-  std::vector<router::LoadedApi> apis;
-  for (auto& [d, bytes] : store.snapshot()) {
-    std::vector<std::string> vhosts;
-    for (const auto& t : d.targets)
-      if (std::find(vhosts.begin(), vhosts.end(), t.vhost) == vhosts.end()) vhosts.push_back(t.vhost);
-    try {
-      apis.push_back(router::load_api(d.name, d.version, d.basepath, vhosts, bytes));
-    } catch (const std::exception& e) {
-      log_line(std::string("router: cannot serve ") + d.name + " " + d.version + ": " + e.what());
+// The router's table from every deployment in the store. Each deployment's
+// parsed archive is kept while its bytes are unchanged, so that a deploy
+// parses its own definition again, not every deployed one.
+class TableLoader {
+ public:
+  std::shared_ptr<const router::Table> load(const adapter::Store& store) {
+    std::vector<router::LoadedApi> apis;
+    std::map<std::string, Entry> kept;
+    for (auto& [d, bytes] : store.snapshot()) {
+      std::vector<std::string> vhosts;
+      for (const auto& t : d.targets)
+        if (std::find(vhosts.begin(), vhosts.end(), t.vhost) == vhosts.end()) vhosts.push_back(t.vhost);
+      std::string key = d.name + '\n' + d.version + '\n' + d.basepath;
+      for (const auto& v : vhosts) key += '\n' + v;
+      if (auto it = cache_.find(key); it != cache_.end() && it->second.archive == bytes) {
+        apis.push_back(it->second.api);
+        kept.emplace(key, std::move(it->second));
+        continue;
+      }
+      try {
+        apis.push_back(router::load_api(d.name, d.version, d.basepath, vhosts, bytes));
+        kept.emplace(key, Entry{bytes, apis.back()});
+      } catch (const std::exception& e) {
+        log_line(std::string("router: cannot serve ") + d.name + " " + d.version + ": " + e.what());
+      }
     }
+    cache_ = std::move(kept);  // undeployed APIs are forgotten
+    return router::build_table(apis);
   }
-  return router::build_table(apis);
-}
+
+ private:
+  struct Entry {
+    std::string archive;  // the deployed zip, compared byte for byte
+    router::LoadedApi api;
+  };
+  std::map<std::string, Entry> cache_;
+};
 
 
 int hex(char c) {
@@ -322,6 +345,7 @@ void run_server_impl(const ServerConfig& config, const std::function<void(const 
   serve::Loop& loop = runtime->loop();
   std::unique_ptr<router::Engine> engine;
   std::mutex rebuild_mu;
+  TableLoader tables;  // guarded by rebuild_mu once the workers run
   std::function<void()> on_change;
   // Declared last: joined first, while what its tasks use still exists.
   Workers workers(config.workers < 2 ? 2 : (config.workers > 8 ? 8 : config.workers));
@@ -465,10 +489,10 @@ void run_server_impl(const ServerConfig& config, const std::function<void(const 
     router_port = runtime->listen(lc, [eng](serve::Request&& r, serve::Respond respond) {
       eng->handle(std::move(r), std::move(respond));
     });
-    engine->set_table(load_table(store));
-    on_change = [&store, &rebuild_mu, &loop, eng] {
+    engine->set_table(tables.load(store));
+    on_change = [&store, &rebuild_mu, &tables, &loop, eng] {
       std::lock_guard lock(rebuild_mu);
-      auto table = load_table(store);
+      auto table = tables.load(store);
       loop.post([eng, table] { eng->set_table(table); });
     };
   }
