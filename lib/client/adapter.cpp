@@ -26,10 +26,12 @@ std::string describe_failure(const net::TransportError& e) {
   switch (e.failure) {
     case net::Failure::Resolve: return "cannot resolve the adapter's host";
     case net::Failure::Connect: return "cannot connect to the adapter";
-    case net::Failure::Tls: return "TLS failed";
+    case net::Failure::Tls: return "the TLS handshake with the adapter failed";
+    case net::Failure::TlsVerify: return "the adapter's TLS certificate was not verified";
     case net::Failure::Timeout: return "the adapter did not answer in time";
     case net::Failure::Reset: return "the connection was reset";
     case net::Failure::TooLarge: return "the adapter's answer was too large";
+    case net::Failure::Protocol: return "the adapter's answer could not be read";
     case net::Failure::Other: break;
   }
   return "the request failed";
@@ -100,13 +102,27 @@ net::HttpResponse AdapterClient::send(net::HttpRequest req, bool authenticated, 
       if (e.ambiguous() && ambiguous) *ambiguous = true;
       if (!retry || attempt >= options_.retries) {
         std::string hint;
-        if (e.failure == net::Failure::Tls && !target_.ca_file.empty())
+        if (e.failure == net::Failure::TlsVerify && e.cert == net::CertProblem::Expired)
+          hint = "the adapter's certificate has expired (or is not valid yet): renew it on the adapter; no --ca-cert "
+                 "can make it valid (--insecure skips verification, for development only)";
+        else if (e.failure == net::Failure::TlsVerify && e.cert == net::CertProblem::HostName)
+          hint = "the adapter's certificate does not name the host in the adapter URL: use a host name the "
+                 "certificate names, or reissue it for this host; no --ca-cert can fix a name (--insecure skips "
+                 "verification, for development only)";
+        else if (e.failure == net::Failure::TlsVerify && !target_.ca_file.empty())
           hint = "the adapter's certificate does not chain to the pinned CA " + target_.ca_file +
-                 ": check that this file is the CA that signed the adapter's certificate (and that the "
-                 "certificate names this host and has not expired)";
-        else if (e.failure == net::Failure::Tls)
+                 ": check that this file is the CA that signed the adapter's certificate";
+        else if (e.failure == net::Failure::TlsVerify)
           hint = "pass the adapter's CA with --ca-cert (or 'portico env add ... --ca-cert FILE'); "
                  "--insecure skips verification, for development only";
+        else if (e.failure == net::Failure::Tls)
+          // Nothing was said about the certificate: a CA would not help.
+          hint = "the handshake ended before any certificate was checked: check that the adapter URL's port serves "
+                 "HTTPS (an adapter on plain HTTP needs an http:// URL) and that no proxy or firewall cuts the "
+                 "connection";
+        else if (e.failure == net::Failure::Protocol)
+          hint = "check that the URL is the adapter's REST API (https:// for an HTTPS port): a proxy, load balancer "
+                 "or another service may be answering instead";
         else if (e.failure == net::Failure::Timeout)
           hint = "check that the adapter is up, or raise --timeout";
         else
