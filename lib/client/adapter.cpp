@@ -1,5 +1,6 @@
 #include "client/adapter.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -142,8 +143,24 @@ net::HttpResponse AdapterClient::send(net::HttpRequest req, bool authenticated, 
   }
 }
 
+std::string AdapterClient::scrub(std::string text) const {
+  // What an adapter (or a proxy in front of it) may echo back: the request's
+  // Authorization header, the password of a token request.
+  std::vector<std::string> secrets = secrets_;
+  if (!auth_.password.empty()) {
+    secrets.push_back(auth_.password);
+    secrets.push_back(base64::encode(auth_.username + ":" + auth_.password));
+  }
+  if (!auth_.token.empty()) secrets.push_back(auth_.token);
+  // Longest first, so that a secret holding another is replaced whole.
+  std::sort(secrets.begin(), secrets.end(), [](const auto& a, const auto& b) { return a.size() > b.size(); });
+  for (const auto& s : secrets)
+    if (s.size() >= 4) text = text::replace_all(text, s, "[redacted]");
+  return text;
+}
+
 void AdapterClient::fail_status(const net::HttpResponse& res, const std::string& action) const {
-  std::string msg = body_message(res.body);
+  std::string msg = scrub(body_message(res.body));
   std::string where = " (" + target_.label + ")";
   switch (res.status) {
     case 401:
@@ -204,6 +221,8 @@ Token AdapterClient::login(const std::string& username, const std::string& passw
       throw Error(ExitCode::Auth,
                   "the adapter's token endpoint takes only user names and passwords of at most 100 letters, digits and _~.@-",
                   "use Basic authentication instead: set PORTICO_USERNAME and PORTICO_PASSWORD");
+  secrets_.push_back(password);
+  secrets_.push_back(base64::encode(username + ":" + password));
   net::HttpRequest req;
   req.method = "POST";
   req.url = target_.base_url + "/oauth2/token";
@@ -258,7 +277,7 @@ void AdapterClient::deploy(const std::string& zip_path, bool override, const std
                   "deploy with --override to update it");
     throw Error(ExitCode::Refused,
                 "deploy refused (409): another API already uses this API's base path on " + target_.label +
-                    (res.body.empty() ? "" : ": " + body_message(res.body)),
+                    (res.body.empty() ? "" : ": " + scrub(body_message(res.body))),
                 "--override does not help here: change the base path, or undeploy the other API");
   }
   fail_status(res, "deploy");
