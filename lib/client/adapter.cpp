@@ -143,7 +143,7 @@ net::HttpResponse AdapterClient::send(net::HttpRequest req, bool authenticated, 
   }
 }
 
-std::string AdapterClient::scrub(std::string text) const {
+std::string AdapterClient::scrub(std::string message) const {
   // What an adapter (or a proxy in front of it) may echo back: the request's
   // Authorization header, the password of a token request.
   std::vector<std::string> secrets = secrets_;
@@ -155,8 +155,8 @@ std::string AdapterClient::scrub(std::string text) const {
   // Longest first, so that a secret holding another is replaced whole.
   std::sort(secrets.begin(), secrets.end(), [](const auto& a, const auto& b) { return a.size() > b.size(); });
   for (const auto& s : secrets)
-    if (s.size() >= 4) text = text::replace_all(text, s, "[redacted]");
-  return text;
+    if (s.size() >= 4) message = text::replace_all(message, s, "[redacted]");
+  return message;
 }
 
 void AdapterClient::fail_status(const net::HttpResponse& res, const std::string& action) const {

@@ -71,8 +71,8 @@ class AdapterClient {
   net::HttpResponse send(net::HttpRequest req, bool authenticated, bool* ambiguous_failure = nullptr);
   void add_auth(net::HttpRequest& req) const;
   [[noreturn]] void fail_status(const net::HttpResponse& res, const std::string& action) const;
-  // `text` (an adapter's message) with every credential of this client replaced by "[redacted]".
-  std::string scrub(std::string text) const;
+  // `message` (an adapter's) with every credential of this client replaced by "[redacted]".
+  std::string scrub(std::string message) const;
 
   net::Transport& transport_;
   Target target_;
