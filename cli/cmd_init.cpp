@@ -38,7 +38,7 @@ std::string download(const std::string& url, const std::string& ca_cert) {
     return res.body;
   } catch (const net::TransportError& e) {
     throw Error(ExitCode::Network, "--oas: cannot download " + url + ": " + e.what(),
-                e.failure == net::Failure::Tls
+                e.failure == net::Failure::TlsVerify
                     ? (ca_cert.empty() ? "if the server's certificate comes from a private CA, pass it with --ca-cert FILE"
                                        : "the server's certificate does not chain to the CA in " + ca_cert)
                     : "");

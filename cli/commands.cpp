@@ -104,7 +104,8 @@ const std::vector<CommandSpec>& table() {
         "portico deploy openapi.yaml -e https://gw.example.com:9843   # a single definition, no env add",
         "portico deploy . -e prod --override               # update an API that exists",
         "portico deploy . -e prod --dry-run                # show the plan, upload nothing",
-        "portico deploy build/petstore.zip -e prod --format json"},
+        "portico deploy build/petstore.zip -e prod --format json",
+        "portico deploy . -e prod --dry-run --keep-archive out.zip   # then: unzip -l out.zip"},
        {{"PATH", "project directory, OpenAPI file, or prebuilt .zip", ValueKind::Path, false, "."}},
        {kEnvironment,
         {"override", 0, "", "update the API when it is already deployed"},
@@ -283,10 +284,10 @@ std::string_view exit_code_table() {
          "  0  success\n"
          "  1  validation findings at or above --fail-on\n"
          "  2  usage error: unknown command or flag, missing argument\n"
-         "  3  input error: missing or unreadable path, not a project, unsafe config\n"
+         "  3  input error: missing or unreadable path, not a project, unsafe config, zip past its limits\n"
          "  4  the adapter refused (409 conflict, 500 rejected project, 404 on undeploy)\n"
          "  5  authentication: no credentials, 401/403, expired token\n"
-         "  6  network or TLS: cannot resolve, connect or verify the server; timeout\n"
+         "  6  network or TLS: cannot resolve, connect or verify the server; timeout; unreadable answer\n"
          "  7  probe: a group has failed over or lost a backup, or a load-balanced group lost a member\n"
          "  8  probe: a group has no available endpoint\n";
 }

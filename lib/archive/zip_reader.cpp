@@ -12,6 +12,10 @@ namespace {
 [[noreturn]] void bad(const std::string& why) { throw Error(ExitCode::Input, "not a valid zip archive: " + why); }
 }  // namespace
 
+std::string size_text(std::uint64_t bytes) {
+  return bytes % (1u << 20) == 0 && bytes ? std::to_string(bytes >> 20) + " MiB" : std::to_string(bytes) + " bytes";
+}
+
 std::vector<ZipEntry> read_zip(std::string_view bytes, const ZipLimits& limits,
                                const std::function<bool(std::string_view)>& load) {
   // The smallest zip is its 22-byte end record; libzip would take less as empty.
@@ -29,8 +33,9 @@ std::vector<ZipEntry> read_zip(std::string_view bytes, const ZipLimits& limits,
   }
   std::unique_ptr<zip_t, decltype(&zip_discard)> guard(za, zip_discard);
   zip_int64_t n = zip_get_num_entries(za, 0);
-  if (n < 0 || static_cast<std::size_t>(n) > limits.max_entries)
-    bad("more than " + std::to_string(limits.max_entries) + " entries");
+  if (n < 0) bad("cannot count its entries");
+  if (static_cast<std::size_t>(n) > limits.max_entries)
+    bad(std::to_string(n) + " entries, more than the limit of " + std::to_string(limits.max_entries));
   std::vector<ZipEntry> out;
   std::uint64_t total = 0;
   for (zip_uint64_t i = 0; i < static_cast<zip_uint64_t>(n); ++i) {
@@ -39,11 +44,15 @@ std::vector<ZipEntry> read_zip(std::string_view bytes, const ZipLimits& limits,
     ZipEntry e;
     e.name = st.name ? st.name : "";
     e.directory = !e.name.empty() && e.name.back() == '/';
+    e.size = st.size;
     if (!e.directory && (!load || load(e.name))) {
       e.loaded = true;
-      if (st.size > limits.max_entry_bytes) bad("entry " + e.name + " is larger than the limit");
+      if (st.size > limits.max_entry_bytes)
+        bad("entry " + e.name + " inflates to " + std::to_string(st.size) + " bytes, more than the limit of " +
+            size_text(limits.max_entry_bytes) + " per entry");
       total += st.size;
-      if (total > limits.max_total_bytes) bad("the entries add up to more than the limit");
+      if (total > limits.max_total_bytes)
+        bad("the entries inflate to more than the limit of " + size_text(limits.max_total_bytes) + " in all");
       std::unique_ptr<zip_file_t, decltype(&zip_fclose)> f(zip_fopen_index(za, i, 0), zip_fclose);
       if (!f) bad("cannot open entry " + e.name + ": " + zip_strerror(za));
       e.data.resize(st.size);

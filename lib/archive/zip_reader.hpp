@@ -21,11 +21,16 @@ struct ZipEntry {
   bool directory = false;
   std::string data;  // empty for directories and for entries not loaded
   bool loaded = false;
+  std::uint64_t size = 0;  // the inflated size the archive declares (loaded or not)
 };
+
+// "64 MiB" for whole MiB, else "N bytes": how the limits are stated in messages.
+std::string size_text(std::uint64_t bytes);
 
 // Entries in archive order. Only the entries `load` selects are inflated
 // (all when it is empty), so that a large archive is never unpacked whole.
-// Throws Error(Input) when `bytes` is not a zip, is damaged, or exceeds the limits.
+// Throws Error(Input) when `bytes` is not a zip, is damaged, or exceeds the
+// limits: the entry count always, the sizes of the entries it loads.
 std::vector<ZipEntry> read_zip(std::string_view bytes, const ZipLimits& limits = {},
                                const std::function<bool(std::string_view)>& load = {});
 

@@ -27,10 +27,12 @@ std::string describe_failure(const net::TransportError& e) {
   switch (e.failure) {
     case net::Failure::Resolve: return "cannot resolve the adapter's host";
     case net::Failure::Connect: return "cannot connect to the adapter";
-    case net::Failure::Tls: return "TLS failed";
+    case net::Failure::Tls: return "the TLS handshake with the adapter failed";
+    case net::Failure::TlsVerify: return "the adapter's TLS certificate was not verified";
     case net::Failure::Timeout: return "the adapter did not answer in time";
     case net::Failure::Reset: return "the connection was reset";
     case net::Failure::TooLarge: return "the adapter's answer was too large";
+    case net::Failure::Protocol: return "the adapter's answer could not be read";
     case net::Failure::Other: break;
   }
   return "the request failed";
@@ -109,13 +111,27 @@ net::HttpResponse AdapterClient::send(net::HttpRequest req, bool authenticated, 
       if (e.ambiguous() && ambiguous) *ambiguous = true;
       if (!retry || attempt >= options_.retries) {
         std::string hint;
-        if (e.failure == net::Failure::Tls && !target_.ca_file.empty())
+        if (e.failure == net::Failure::TlsVerify && e.cert == net::CertProblem::Expired)
+          hint = "the adapter's certificate has expired (or is not valid yet): renew it on the adapter; no --ca-cert "
+                 "can make it valid (--insecure skips verification, for development only)";
+        else if (e.failure == net::Failure::TlsVerify && e.cert == net::CertProblem::HostName)
+          hint = "the adapter's certificate does not name the host in the adapter URL: use a host name the "
+                 "certificate names, or reissue it for this host; no --ca-cert can fix a name (--insecure skips "
+                 "verification, for development only)";
+        else if (e.failure == net::Failure::TlsVerify && !target_.ca_file.empty())
           hint = "the adapter's certificate does not chain to the pinned CA " + target_.ca_file +
-                 ": check that this file is the CA that signed the adapter's certificate (and that the "
-                 "certificate names this host and has not expired)";
-        else if (e.failure == net::Failure::Tls)
+                 ": check that this file is the CA that signed the adapter's certificate";
+        else if (e.failure == net::Failure::TlsVerify)
           hint = "pass the adapter's CA with --ca-cert (or 'portico env add ... --ca-cert FILE'); "
                  "--insecure skips verification, for development only";
+        else if (e.failure == net::Failure::Tls)
+          // Nothing was said about the certificate: a CA would not help.
+          hint = "the handshake ended before any certificate was checked: check that the adapter URL's port serves "
+                 "HTTPS (an adapter on plain HTTP needs an http:// URL) and that no proxy or firewall cuts the "
+                 "connection";
+        else if (e.failure == net::Failure::Protocol)
+          hint = "check that the URL is the adapter's REST API (https:// for an HTTPS port): a proxy, load balancer "
+                 "or another service may be answering instead";
         else if (e.failure == net::Failure::Timeout)
           hint = "check that the adapter is up, or raise --timeout";
         else
@@ -136,8 +152,24 @@ net::HttpResponse AdapterClient::send(net::HttpRequest req, bool authenticated, 
   }
 }
 
+std::string AdapterClient::scrub(std::string message) const {
+  // What an adapter (or a proxy in front of it) may echo back: the request's
+  // Authorization header, the password of a token request.
+  std::vector<std::string> secrets = secrets_;
+  if (!auth_.password.empty()) {
+    secrets.push_back(auth_.password);
+    secrets.push_back(base64::encode(auth_.username + ":" + auth_.password));
+  }
+  if (!auth_.token.empty()) secrets.push_back(auth_.token);
+  // Longest first, so that a secret holding another is replaced whole.
+  std::sort(secrets.begin(), secrets.end(), [](const auto& a, const auto& b) { return a.size() > b.size(); });
+  for (const auto& s : secrets)
+    if (s.size() >= 4) message = text::replace_all(message, s, "[redacted]");
+  return message;
+}
+
 void AdapterClient::fail_status(const net::HttpResponse& res, const std::string& action) const {
-  std::string msg = body_message(res.body);
+  std::string msg = scrub(body_message(res.body));
   std::string where = " (" + target_.label + ")";
   switch (res.status) {
     case 401:
@@ -198,6 +230,8 @@ Token AdapterClient::login(const std::string& username, const std::string& passw
       throw Error(ExitCode::Auth,
                   "the adapter's token endpoint takes only user names and passwords of at most 100 letters, digits and _~.@-",
                   "use Basic authentication instead: set PORTICO_USERNAME and PORTICO_PASSWORD");
+  secrets_.push_back(password);
+  secrets_.push_back(base64::encode(username + ":" + password));
   net::HttpRequest req;
   req.method = "POST";
   req.url = target_.base_url + "/oauth2/token";
@@ -252,7 +286,7 @@ void AdapterClient::deploy(const std::string& zip_path, bool override, const std
                   "deploy with --override to update it");
     throw Error(ExitCode::Refused,
                 "deploy refused (409): another API already uses this API's base path on " + target_.label +
-                    (res.body.empty() ? "" : ": " + body_message(res.body)),
+                    (res.body.empty() ? "" : ": " + scrub(body_message(res.body))),
                 "--override does not help here: change the base path, or undeploy the other API");
   }
   fail_status(res, "deploy");

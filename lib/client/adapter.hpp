@@ -71,12 +71,15 @@ class AdapterClient {
   net::HttpResponse send(net::HttpRequest req, bool authenticated, bool* ambiguous_failure = nullptr);
   void add_auth(net::HttpRequest& req) const;
   [[noreturn]] void fail_status(const net::HttpResponse& res, const std::string& action) const;
+  // `message` (an adapter's) with every credential of this client replaced by "[redacted]".
+  std::string scrub(std::string message) const;
 
   net::Transport& transport_;
   Target target_;
   Auth auth_;
   Options options_;
   std::size_t upload_bytes_ = 0;  // the archive being deployed, for a 413's message
+  std::vector<std::string> secrets_;  // passwords of token requests (and their Basic form), for scrub()
 };
 
 // The `exp` claim of a JWT, without verifying it (0 when unreadable).

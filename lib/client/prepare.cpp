@@ -61,6 +61,32 @@ void require_complete(const project::LoadedProject& lp, const std::string& path)
                 "run 'portico validate " + path + "'");
 }
 
+// How accept_project words damage it finds while inflating: "the upload is " + read_zip's "not a valid zip archive: ...".
+constexpr std::string_view kUploadIs = "the upload is ";
+constexpr std::string_view kNotAZip = "not a valid zip archive";
+
+// The sizes the entries declare, all of them (the acceptance inflates only
+// what the adapter reads), against the limits read_zip applies.
+void check_declared_sizes(const std::vector<archive::ZipEntry>& entries, const std::string& path,
+                          const std::string& hint) {
+  const archive::ZipLimits limits;
+  std::uint64_t total = 0;
+  for (const auto& e : entries) {
+    if (e.size > limits.max_entry_bytes)
+      throw Error(ExitCode::Input,
+                  "cannot deploy " + path + ": not a valid zip archive: entry " + e.name + " inflates to " +
+                      std::to_string(e.size) + " bytes, more than the limit of " +
+                      archive::size_text(limits.max_entry_bytes) + " per entry",
+                  hint);
+    total += e.size;
+  }
+  if (total > limits.max_total_bytes)
+    throw Error(ExitCode::Input,
+                "cannot deploy " + path + ": not a valid zip archive: the entries inflate to " + std::to_string(total) +
+                    " bytes, more than the limit of " + archive::size_text(limits.max_total_bytes) + " in all",
+                hint);
+}
+
 void set_identity(Prepared& p, const Identity& id) {
   p.name = id.name;
   p.version = id.version;
@@ -112,6 +138,8 @@ Prepared prepare(const std::string& path, bool skip_validation, const Progress& 
       block_on_errors(p);
       if (p.blocked) return p;
     }
+    // Without validation, still say what the archive leaves out.
+    if (skip_validation) p.findings = rules::special_file_findings(lp.layout.special, lp.prefix);
     require_complete(lp, path);
     set_identity(p, identity_of_project(lp));
     report(progress, "archiving " + path, definition_bytes);
@@ -126,15 +154,23 @@ Prepared prepare(const std::string& path, bool skip_validation, const Progress& 
     p.zip = path;
     report(progress, "checking " + path, size_of(path));
     std::string bytes = file::read(path, 256u << 20);
+    // The archive's limits are input limits (SECURITY.md), checked before the
+    // project rules: exit 3 naming the limit, not a finding about api.yaml.
+    const std::string unfit_hint =
+        "rebuild the archive from the project directory (or deploy the directory itself: 'portico deploy DIR'); "
+        "leave large documentation out of it";
+    std::vector<archive::ZipEntry> listing;
+    try {
+      listing = archive::read_zip(bytes, {}, [](std::string_view) { return false; });
+    } catch (const Error& e) {
+      throw Error(ExitCode::Input, "cannot deploy " + path + ": " + e.what(), unfit_hint);
+    }
+    check_declared_sizes(listing, path, unfit_hint);
     // The project rules on the entry list, as for a directory: the adapter
     // would take a stray `api.yaml.bak` for the api.yaml without a word.
     std::vector<std::string> names;
-    try {
-      for (const auto& e : archive::read_zip(bytes, {}, [](std::string_view) { return false; }))
-        if (!e.directory) names.push_back(e.name);
-    } catch (const Error&) {
-      // not a readable zip: accept_project says why
-    }
+    for (const auto& e : listing)
+      if (!e.directory) names.push_back(e.name);
     project::ArchiveLayout al = project::archive_layout(names);
     std::string prefix = path + "!/" + (al.root.empty() ? "" : al.root + "/");
     std::vector<Finding> stray = rules::stray_file_findings(al.rules.stray, prefix, path + "!/" + al.root);
@@ -149,12 +185,18 @@ Prepared prepare(const std::string& path, bool skip_validation, const Progress& 
       return p;
     }
     project::Verdict v = project::accept_project(bytes);
+    // Damage found only while inflating (a bad CRC, a size that lies) is the
+    // archive's too. accept_project words it "the upload is not a valid zip
+    // archive: ..." (project/acceptance.cpp).
+    if (!v.api && v.findings.empty() && v.reason.rfind(std::string(kUploadIs) + std::string(kNotAZip), 0) == 0)
+      throw Error(ExitCode::Input, "cannot deploy " + path + ": " + v.reason.substr(kUploadIs.size()), unfit_hint);
     if (!v.api) {
       if (!skip_validation) {
         p.findings = v.findings;
         if (p.findings.empty()) {
           Finding f;
-          f.rule = "project-api-yaml-invalid";
+          f.rule = v.reason.rfind("the archive has no api.yaml", 0) == 0 ? "project-api-yaml-missing"
+                                                                          : "project-api-yaml-invalid";
           f.file = path;
           f.message = v.reason;
           p.findings.push_back(f);
@@ -165,8 +207,7 @@ Prepared prepare(const std::string& path, bool skip_validation, const Progress& 
       throw Error(ExitCode::Input, path + ": " + v.reason);
     }
     set_identity(p, {v.api->name, v.api->version, v.api->basepath});
-    for (const auto& e : archive::read_zip(bytes))
-      if (!e.directory) p.package.entries.push_back(e.name);
+    p.package.entries = names;  // from the listing: nothing inflated again
     p.package.size = fs::file_size(path, ec);
     p.files = 1;
     return p;

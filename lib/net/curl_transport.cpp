@@ -31,12 +31,28 @@ size_t write_cb(char* ptr, size_t size, size_t n, void* userdata) {
   return size * n;
 }
 
+// The response headers, bounded: past kMaxResponseHeaderBytes (all lines of
+// every response of the exchange, 100 Continue included) the transfer stops.
+struct HeaderSink {
+  std::map<std::string, std::string>* headers;
+  std::size_t bytes = 0;
+  bool overflow = false;
+  bool complete = false;  // the blank line that ends a final response's headers arrived
+};
+
 size_t header_cb(char* ptr, size_t size, size_t n, void* userdata) {
-  auto* h = static_cast<std::map<std::string, std::string>*>(userdata);
+  auto* h = static_cast<HeaderSink*>(userdata);
+  h->bytes += size * n;
+  if (h->bytes > kMaxResponseHeaderBytes) {
+    h->overflow = true;
+    return 0;
+  }
   std::string line(ptr, size * n);
+  if (line.rfind("HTTP/", 0) == 0) h->complete = false;  // a new response (after a 100 Continue)
+  if (line == "\r\n" || line == "\n") h->complete = true;
   auto colon = line.find(':');
   if (colon != std::string::npos)
-    (*h)[text::to_lower(text::trim(line.substr(0, colon)))] = std::string(text::trim(line.substr(colon + 1)));
+    (*h->headers)[text::to_lower(text::trim(line.substr(0, colon)))] = std::string(text::trim(line.substr(colon + 1)));
   return size * n;
 }
 
@@ -52,18 +68,31 @@ Failure classify(CURLcode c) {
     case CURLE_COULDNT_RESOLVE_PROXY: return Failure::Resolve;
     case CURLE_COULDNT_CONNECT: return Failure::Connect;
     case CURLE_OPERATION_TIMEDOUT: return Failure::Timeout;
-    case CURLE_SSL_CONNECT_ERROR:
+    // The certificate: untrusted, another host's, expired; or the CA file.
     case CURLE_PEER_FAILED_VERIFICATION:
-    case CURLE_SSL_CERTPROBLEM:
     case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+    case CURLE_SSL_INVALIDCERTSTATUS: return Failure::TlsVerify;
+    // The handshake itself: closed or reset by the peer, not TLS at all,
+    // no common version or cipher. No certificate was judged.
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_SSL_CERTPROBLEM:
     case CURLE_SSL_CIPHER: return Failure::Tls;
     case CURLE_RECV_ERROR:
     case CURLE_SEND_ERROR:
     case CURLE_GOT_NOTHING:
     case CURLE_PARTIAL_FILE: return Failure::Reset;
-    case CURLE_WRITE_ERROR: return Failure::TooLarge;
+    case CURLE_WRITE_ERROR:
+    case CURLE_FILESIZE_EXCEEDED: return Failure::TooLarge;
+    case CURLE_UNSUPPORTED_PROTOCOL:  // "Received HTTP/0.9 when not allowed", "Unsupported HTTP version"
+    case CURLE_WEIRD_SERVER_REPLY: return Failure::Protocol;
     default: return Failure::Other;
   }
+}
+
+std::string mib(std::size_t bytes) {
+  return bytes % (1u << 20) == 0 ? std::to_string(bytes >> 20) + " MiB" : std::to_string(bytes) + " bytes";
 }
 
 }  // namespace
@@ -88,8 +117,11 @@ class CurlTransport : public Transport {
     curl_easy_setopt(h, CURLOPT_SSLVERSION, CURL_SSLVERSION_TLSv1_2);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, write_cb);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &sink);
+    // A larger Content-Length is refused before any of the body is read.
+    curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(req.max_response_bytes));
+    HeaderSink head{&res.headers};
     curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, header_cb);
-    curl_easy_setopt(h, CURLOPT_HEADERDATA, &res.headers);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, &head);
     if (!req.ca_file.empty()) curl_easy_setopt(h, CURLOPT_CAINFO, req.ca_file.c_str());
     if (req.insecure) {
       curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
@@ -129,12 +161,35 @@ class CurlTransport : public Transport {
     }
     CURLcode rc = curl_easy_perform(h);
     if (rc != CURLE_OK) {
-      if (sink.overflow)
-        throw TransportError(Failure::TooLarge, "the response is larger than " +
-                                                    std::to_string(req.max_response_bytes >> 20) + " MiB");
       std::string msg = errbuf[0] ? errbuf : curl_easy_strerror(rc);
+      Failure failure = classify(rc);
+      if (sink.overflow || rc == CURLE_FILESIZE_EXCEEDED) {
+        failure = Failure::TooLarge;
+        msg = "the response is larger than " + mib(req.max_response_bytes);
+      } else if (head.overflow || (rc == CURLE_OUT_OF_MEMORY && !head.complete)) {
+        // Ours, or libcurl's own limit on one header line (100 KiB), which it
+        // reports as "out of memory" (and "too large response headers" past
+        // 300 KiB in all, as a receive error: never reached, ours is lower).
+        failure = Failure::Protocol;
+        msg = "the response headers exceed " + std::to_string(kMaxResponseHeaderBytes >> 10) + " KiB";
+      } else if (failure == Failure::Protocol) {
+        msg = "the answer is not HTTP (" + msg + ")";
+      }
+      CertProblem cert = CertProblem::Unknown;
+      if (rc == CURLE_PEER_FAILED_VERIFICATION) {
+        // libcurl checks the host name itself, after OpenSSL verified the
+        // chain ("... does not match target host name", "no alternative
+        // certificate subject name matches target host name"); otherwise
+        // OpenSSL's verdict on the chain says what failed.
+        long verdict = -1;
+        curl_easy_getinfo(h, CURLINFO_SSL_VERIFYRESULT, &verdict);
+        constexpr long kNotYetValid = 9, kExpired = 10;  // X509_V_ERR_CERT_NOT_YET_VALID, _HAS_EXPIRED
+        cert = msg.find("target host name") != std::string::npos ? CertProblem::HostName
+               : verdict == kExpired || verdict == kNotYetValid  ? CertProblem::Expired
+                                                                 : CertProblem::Untrusted;
+      }
       if (trace_) trace_("< (no response: " + msg + ")");
-      throw TransportError(classify(rc), msg);
+      throw TransportError(failure, msg, cert);
     }
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &res.status);
     if (trace_) trace_("< " + std::to_string(res.status) + " (" + std::to_string(res.body.size()) + " bytes)");

@@ -22,6 +22,8 @@ struct HttpRequest {
   bool insecure = false;   // skip verification
   long connect_timeout_ms = 10000;
   long timeout_ms = 60000;
+  // The body is refused past this size: at once when the server announces a
+  // larger Content-Length, else as soon as more arrives (never buffered whole).
   std::size_t max_response_bytes = 64u << 20;
   // Upload progress (bytes sent, total), when set.
   std::function<void(std::size_t, std::size_t)> progress;
@@ -33,14 +35,35 @@ struct HttpResponse {
   std::map<std::string, std::string> headers;  // lower-case names
 };
 
+// Response headers past this size (all lines together) are refused.
+inline constexpr std::size_t kMaxResponseHeaderBytes = 64u << 10;
+
 // Why a request got no HTTP answer.
-enum class Failure { Resolve, Connect, Tls, Timeout, Reset, TooLarge, Other };
+enum class Failure {
+  Resolve,
+  Connect,
+  Tls,        // the TLS handshake failed (closed, reset, not TLS, no common version): not a certificate problem
+  TlsVerify,  // the server's certificate was not verified (untrusted, wrong host name, expired), or the CA file is unusable
+  Timeout,
+  Reset,
+  TooLarge,   // the body exceeds max_response_bytes
+  Protocol,   // the answer is not HTTP that can be read: garbage, or headers over kMaxResponseHeaderBytes
+  Other
+};
+
+// For Failure::TlsVerify: what was wrong with the certificate.
+enum class CertProblem { Unknown, Untrusted, HostName, Expired };
 
 struct TransportError : std::runtime_error {
-  TransportError(Failure f, const std::string& msg) : std::runtime_error(msg), failure(f) {}
+  TransportError(Failure f, const std::string& msg, CertProblem c = CertProblem::Unknown)
+      : std::runtime_error(msg), failure(f), cert(c) {}
   Failure failure;
+  CertProblem cert;
   // True when the request may have reached the server (it could have acted on it).
-  bool ambiguous() const { return failure == Failure::Timeout || failure == Failure::Reset || failure == Failure::Other; }
+  bool ambiguous() const {
+    return failure == Failure::Timeout || failure == Failure::Reset || failure == Failure::TooLarge ||
+           failure == Failure::Protocol || failure == Failure::Other;
+  }
 };
 
 class Transport {

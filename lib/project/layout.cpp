@@ -100,10 +100,23 @@ Layout scan(const fs::path& dir) {
       l.symlinks.push_back(rel);
       continue;
     }
-    if (it->is_regular_file(ec)) l.files.push_back(rel);
+    // The type comes from the directory listing (or an lstat): nothing is opened.
+    auto st = it->symlink_status(ec);
+    if (ec) continue;
+    if (fs::is_regular_file(st))
+      l.files.push_back(rel);
+    else if (fs::is_fifo(st))
+      l.special.push_back({rel, "a named pipe (FIFO)"});
+    else if (fs::is_socket(st))
+      l.special.push_back({rel, "a socket"});
+    else if (fs::is_block_file(st))
+      l.special.push_back({rel, "a block device"});
+    else if (fs::is_character_file(st))
+      l.special.push_back({rel, "a character device"});
   }
   std::sort(l.files.begin(), l.files.end());
   std::sort(l.symlinks.begin(), l.symlinks.end());
+  std::sort(l.special.begin(), l.special.end(), [](const SpecialFile& a, const SpecialFile& b) { return a.path < b.path; });
 
   std::string name = fs::absolute(dir, ec).lexically_normal().filename().string();
   if (name.empty()) name = fs::absolute(dir, ec).lexically_normal().parent_path().filename().string();

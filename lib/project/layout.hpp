@@ -45,10 +45,18 @@ struct ArchiveLayout {
 };
 ArchiveLayout archive_layout(const std::vector<std::string>& entry_names);
 
+// A socket, FIFO or device inside a project: never opened (a FIFO would
+// block the reader), never archived.
+struct SpecialFile {
+  std::string path;  // relative, '/' separators
+  std::string kind;  // "a named pipe (FIFO)", "a socket", "a block device", "a character device"
+};
+
 struct Layout {
   std::filesystem::path dir;
   std::vector<std::string> files;        // archivable regular files, sorted
   std::vector<std::string> symlinks;     // archivable entries that are symbolic links
+  std::vector<SpecialFile> special;      // archivable names that are sockets, FIFOs or devices, sorted
   std::optional<std::string> api_file;   // "api.yaml" or "api.json"
   std::optional<std::string> definition; // "Definitions/swagger.yaml" or ".json"
   std::vector<StrayFile> stray;
@@ -57,8 +65,8 @@ struct Layout {
 // A directory with api.yaml/api.json or a Definitions/ folder.
 bool is_project_dir(const std::filesystem::path& dir);
 
-// Lists the directory (without following symbolic links). Throws
-// Error(Input) when it cannot be read.
+// Lists the directory (without following symbolic links, and without opening
+// anything but directories). Throws Error(Input) when it cannot be read.
 Layout scan(const std::filesystem::path& dir);
 
 }  // namespace portico::project

@@ -52,6 +52,7 @@ constexpr std::array kRules{
     RuleInfo{"project-api-yaml-invalid", S::Error, "api.yaml has the fields the adapter requires", true},
     RuleInfo{"project-stray-file", S::Error, "no file the adapter would take for api.yaml or the definition"},
     RuleInfo{"project-symlink", S::Error, "no symbolic link inside the project (deploy cannot archive it)"},
+    RuleInfo{"project-special-file", S::Warning, "no socket, FIFO or device inside the project (deploy leaves it out)"},
     RuleInfo{"project-name-mismatch", S::Warning, "api.yaml and the definition name the API alike"},
 };
 }  // namespace

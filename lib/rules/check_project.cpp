@@ -10,10 +10,10 @@ namespace portico::rules {
 namespace {
 
 void file_finding(std::vector<Finding>& out, std::string_view rule, std::string file, std::string msg,
-                  std::string hint = {}) {
+                  std::string hint = {}, Severity severity = Severity::Error) {
   Finding f;
   f.rule = std::string(rule);
-  f.severity = Severity::Error;
+  f.severity = severity;
   f.file = std::move(file);
   f.message = std::move(msg);
   f.hint = std::move(hint);
@@ -113,6 +113,8 @@ std::vector<Finding> check_project(const project::Layout& layout, const std::str
                  "a symbolic link inside the project: 'portico deploy' refuses to archive it (its target may lie "
                  "outside the project), so the project cannot be deployed as it stands",
                  "replace the link with a copy of the file, or move it out of the project");
+  auto special = special_file_findings(layout.special, prefix);
+  out.insert(out.end(), special.begin(), special.end());
   if (meta) {
     auto more = check_api_yaml(*meta, definition);
     out.insert(out.end(), more.begin(), more.end());
@@ -127,6 +129,15 @@ std::vector<Finding> stray_file_findings(const std::vector<project::StrayFile>& 
     file_finding(out, "project-stray-file", s.path == "." ? root_display : prefix + s.path,
                  "stray file: " + s.reason,
                  s.path == "." ? "rename the folder" : "remove or rename it, or move it out of the project");
+  return out;
+}
+
+std::vector<Finding> special_file_findings(const std::vector<project::SpecialFile>& special, const std::string& prefix) {
+  std::vector<Finding> out;
+  for (const auto& s : special)
+    file_finding(out, "project-special-file", prefix + s.path,
+                 s.kind + " inside the project: 'portico deploy' leaves it out of the archive (and never opens it)",
+                 "move it out of the project, or ignore this if it is not part of the API", Severity::Warning);
   return out;
 }
 

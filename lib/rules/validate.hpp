@@ -29,6 +29,10 @@ std::vector<Finding> check_project(const project::Layout& layout, const std::str
 std::vector<Finding> stray_file_findings(const std::vector<project::StrayFile>& stray, const std::string& prefix,
                                          const std::string& root_display);
 
+// project-special-file: a warning for each socket, FIFO or device in the
+// project, which deploy leaves out of the archive (and never opens).
+std::vector<Finding> special_file_findings(const std::vector<project::SpecialFile>& special, const std::string& prefix);
+
 // The api.yaml checks alone (project-api-yaml-invalid, project-name-mismatch,
 // URL rules on endpointConfig), for projects that are not directories.
 std::vector<Finding> check_api_yaml(const project::ApiYaml& meta, const doc::Document* definition);

@@ -96,6 +96,7 @@ const std::vector<std::pair<std::string, std::string>>& catalogue() {
       {"project-api-yaml-invalid", "error"},
       {"project-stray-file", "error"},
       {"project-symlink", "error"},
+      {"project-special-file", "warning"},  // issue 12, not yet in ../shared/spec/rules.md
       {"project-name-mismatch", "warning"},
   };
   return c;
@@ -295,7 +296,7 @@ TEST_CASE("formats: sarif lists every rule of the catalogue, with help and its d
     CHECK_MESSAGE(by_id.count(id) == 0, "rule listed twice: " << id);
     by_id[id] = rule;
   }
-  CHECK(catalogue().size() == 44);
+  CHECK(catalogue().size() == 45);
   CHECK(rules.size() == catalogue().size());
   for (const auto& [id, severity] : catalogue()) {
     CAPTURE(id);

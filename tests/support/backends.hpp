@@ -4,8 +4,8 @@
 //
 // - Backend: an accept loop in one thread that counts the connections it
 //   accepts and then, by kind, answers HTTP 200, answers HTTP 503, holds the
-//   connection open and never answers, closes it after the client's first
-//   bytes, or does a TLS handshake (certificate and key given) and answers
+//   connection open and never answers, closes or resets it after the
+//   client's first bytes (a TLS ClientHello: a handshake cut short), or does a TLS handshake (certificate and key given) and answers
 //   HTTP 200 inside it.
 // - closed_port() (loopback.hpp): a port that was free a moment ago and has
 //   no listener: connects to it are refused.
@@ -51,6 +51,9 @@ class Backend {
     Http503,     // reads the request head, answers 503
     Hang,        // accepts and never answers (held open until destruction)
     Close,       // reads what the client sends first (up to 500 ms), then closes without a word
+    Reset,       // reads what the client sends first (up to 500 ms), then resets the connection (RST)
+    PlainAnswer, // reads what the client sends first (up to 500 ms), answers a plain-text HTTP 400, closes
+                 // (an HTTP server given a TLS ClientHello)
     Tls200,      // TLS handshake, then like Http200 inside TLS
   };
 
@@ -117,6 +120,8 @@ class Backend {
       switch (kind_) {
         case Kind::Hang: held_.push_back(fd); break;
         case Kind::Close: read_then_close(fd); break;
+        case Kind::Reset: read_then_close(fd, true); break;
+        case Kind::PlainAnswer: read_then_close(fd, false, true); break;
         case Kind::Tls200: serve_tls(fd); break;
         default: serve_plain(fd); break;
       }
@@ -160,12 +165,22 @@ class Backend {
   }
 
   // One read (the client's first bytes, e.g. a TLS ClientHello), then a
-  // plain close: the client sees EOF, not a reset, since nothing is left unread.
-  void read_then_close(int fd) {
+  // plain close: the client sees EOF, not a reset, since nothing is left
+  // unread; or with `reset`, an RST (SO_LINGER 0).
+  void read_then_close(int fd, bool reset = false, bool answer_400 = false) {
     pollfd p{fd, POLLIN, 0};
     if (::poll(&p, 1, 500) > 0) {
       char buf[16384];
       (void)::recv(fd, buf, sizeof buf, 0);
+    }
+    if (answer_400) {
+      const std::string a = "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+      (void)::send(fd, a.data(), a.size(), MSG_NOSIGNAL);
+      ::shutdown(fd, SHUT_WR);
+    }
+    if (reset) {
+      linger l{1, 0};
+      ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
     }
     ::close(fd);
   }

@@ -8,6 +8,9 @@
 //   body, or never answer at all (the connection is held open until the
 //   server is destroyed). Otherwise the body is read (Content-Length or
 //   chunked; "Expect: 100-continue" is honoured) and the handler answers.
+//   Hostile answers for fault injection (FakeReply kinds): raw bytes instead
+//   of HTTP, a head and then silence, a head and then a body streamed without
+//   end (bytes_sent() counts them), a reset after part of the request body.
 // - FakeAdapter: a FakeHttpServer that imitates the Choreo Connect adapter's
 //   REST API (adapter.md section 1) just enough for portico's client commands,
 //   records every request, and can misbehave on the first matching request
@@ -27,7 +30,9 @@
 #include <algorithm>
 #include <atomic>
 #include <cctype>
+#include <cerrno>
 #include <chrono>
+#include <cstdint>
 #include <cstring>
 #include <functional>
 #include <list>
@@ -97,11 +102,21 @@ struct SeenRequest {
 };
 
 struct FakeReply {
-  enum class Kind { Respond, Reset, Silent };
+  // Respond: an HTTP answer. Reset: RST at once. Silent: never answer.
+  // Raw: `body` as is (no status line or headers added), then close.
+  // StallAfterHead: `body` (an answer's head) then silence until the client leaves.
+  // Flood: `body` (a head announcing a huge body, or chunked), then zeros
+  //   (as chunks when the head says chunked) until the client leaves or
+  //   `flood_bytes` are sent.
+  // ResetMidBody: read `reset_after` bytes of the request body, then RST
+  //   (from the head hook only).
+  enum class Kind { Respond, Reset, Silent, Raw, StallAfterHead, Flood, ResetMidBody };
   Kind kind = Kind::Respond;
   int status = 200;
   std::string content_type;
   std::string body;
+  std::uint64_t flood_bytes = 0;
+  std::size_t reset_after = 0;
 
   static FakeReply json(int status, const std::string& body) {
     FakeReply r;
@@ -123,6 +138,31 @@ struct FakeReply {
   static FakeReply silent() {
     FakeReply r;
     r.kind = Kind::Silent;
+    return r;
+  }
+  static FakeReply raw(const std::string& bytes) {
+    FakeReply r;
+    r.kind = Kind::Raw;
+    r.body = bytes;
+    return r;
+  }
+  static FakeReply stall_after_head(const std::string& head) {
+    FakeReply r;
+    r.kind = Kind::StallAfterHead;
+    r.body = head;
+    return r;
+  }
+  static FakeReply flood(const std::string& head, std::uint64_t max_bytes) {
+    FakeReply r;
+    r.kind = Kind::Flood;
+    r.body = head;
+    r.flood_bytes = max_bytes;
+    return r;
+  }
+  static FakeReply reset_mid_body(std::size_t after) {
+    FakeReply r;
+    r.kind = Kind::ResetMidBody;
+    r.reset_after = after;
     return r;
   }
 };
@@ -162,6 +202,8 @@ class FakeHttpServer {
     return seen_;
   }
   int connections() const { return connections_.load(); }
+  // Bytes of the answers' bodies sent by Flood replies, all connections.
+  std::uint64_t bytes_sent() const { return flood_sent_.load(); }
 
  private:
   static constexpr auto kRequestDeadline = std::chrono::seconds(10);
@@ -229,6 +271,48 @@ class FakeHttpServer {
     close(fd);
   }
 
+  // Sends what a hostile or ordinary reply says, then closes.
+  void deliver(int fd, const FakeReply& r) {
+    switch (r.kind) {
+      case FakeReply::Kind::Reset:
+      case FakeReply::Kind::ResetMidBody: return reset_connection(fd);
+      case FakeReply::Kind::Silent: return hold_silently(fd);
+      case FakeReply::Kind::Raw:
+        send_all(fd, r.body);
+        shutdown(fd, SHUT_WR);
+        return linger_then_close(fd);
+      case FakeReply::Kind::StallAfterHead:
+        send_all(fd, r.body);
+        return hold_silently(fd);
+      case FakeReply::Kind::Flood: return flood(fd, r);
+      case FakeReply::Kind::Respond: return respond(fd, r);
+    }
+  }
+
+  void flood(int fd, const FakeReply& r) {
+    bool chunked = lower(r.body).find("transfer-encoding: chunked") != std::string::npos;
+    if (!send_all(fd, r.body)) return (void)close(fd);
+    const std::string zeros(1 << 16, '\0');
+    std::string chunk = chunked ? "10000\r\n" + zeros + "\r\n" : zeros;
+    std::uint64_t sent = 0;
+    while (!stop_ && sent < r.flood_bytes) {
+      pollfd p{fd, POLLOUT, 0};
+      if (poll(&p, 1, 50) <= 0) continue;
+      if (p.revents & (POLLERR | POLLHUP)) break;
+      ssize_t n = ::send(fd, chunk.data(), chunk.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) continue;
+      if (n <= 0) break;
+      if (static_cast<std::size_t>(n) < chunk.size() && !send_all(fd, chunk.substr(static_cast<std::size_t>(n)))) {
+        sent += static_cast<std::uint64_t>(n);
+        flood_sent_ += static_cast<std::uint64_t>(n);
+        break;
+      }
+      sent += chunk.size();
+      flood_sent_ += chunk.size();
+    }
+    close(fd);
+  }
+
   static void reset_connection(int fd) {
     linger l{1, 0};
     setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
@@ -282,11 +366,15 @@ class FakeHttpServer {
 
     if (on_head_) {
       if (auto early = on_head_(req)) {
+        if (early->kind == FakeReply::Kind::ResetMidBody) {
+          // Part of the body, as an upload in flight, then RST.
+          if (lower(req.header("expect")) == "100-continue") send_all(fd, "HTTP/1.1 100 Continue\r\n\r\n");
+          while (rest.size() < early->reset_after && read_more(fd, rest, deadline)) {
+          }
+          req.body = rest;
+        }
         record(req);
-        if (early->kind == FakeReply::Kind::Reset) return reset_connection(fd);
-        if (early->kind == FakeReply::Kind::Silent) return hold_silently(fd);
-        respond(fd, *early);
-        return;
+        return deliver(fd, *early);
       }
     }
 
@@ -336,9 +424,7 @@ class FakeHttpServer {
     }
     FakeReply reply = handler_(req);
     record(req);
-    if (reply.kind == FakeReply::Kind::Reset) return reset_connection(fd);
-    if (reply.kind == FakeReply::Kind::Silent) return hold_silently(fd);
-    respond(fd, reply);
+    deliver(fd, reply);
   }
 
   void respond(int fd, const FakeReply& r) {
@@ -347,7 +433,11 @@ class FakeHttpServer {
     out += "Content-Length: " + std::to_string(r.body.size()) + "\r\nConnection: close\r\n\r\n" + r.body;
     send_all(fd, out);
     shutdown(fd, SHUT_WR);
-    // Let the client read the answer and close first (bounded), then close.
+    linger_then_close(fd);
+  }
+
+  // Lets the client read the answer and close first (bounded), then closes.
+  void linger_then_close(int fd) {
     auto until = std::chrono::steady_clock::now() + std::chrono::seconds(2);
     while (!stop_ && std::chrono::steady_clock::now() < until) {
       pollfd p{fd, POLLIN, 0};
@@ -365,6 +455,7 @@ class FakeHttpServer {
   int port_ = 0;
   std::atomic<bool> stop_{false};
   std::atomic<int> connections_{0};
+  std::atomic<std::uint64_t> flood_sent_{0};
   std::thread accept_thread_;
   mutable std::mutex mu_;
   std::list<std::thread> conn_threads_;
@@ -489,6 +580,8 @@ class FakeAdapter {
     return {issued_.begin(), issued_.end()};
   }
   int hostile_done() const { return hostile_done_.load(); }
+  // Body bytes sent by Flood replies.
+  std::uint64_t server_bytes_sent() const { return server_.bytes_sent(); }
   bool deployed() const {
     std::lock_guard lk(mu_);
     return find(opt_.api.name, opt_.api.version) >= 0;

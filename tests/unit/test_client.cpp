@@ -133,8 +133,9 @@ TEST_CASE("client: an empty 500 says to run validate and read the adapter's log"
   }
 }
 
-TEST_CASE("client: timeouts and TLS failures are not retried and exit 6") {
-  for (auto f : {net::Failure::Timeout, net::Failure::Tls, net::Failure::Resolve}) {
+TEST_CASE("client: timeouts, TLS failures, unreadable and too large answers are not retried and exit 6") {
+  for (auto f : {net::Failure::Timeout, net::Failure::Tls, net::Failure::TlsVerify, net::Failure::Resolve,
+                 net::Failure::Protocol, net::Failure::TooLarge}) {
     Harness h;
     h.t.fail(f);
     auto c = h.make();

@@ -2,14 +2,22 @@
 // fixture's .expect lists every finding it must give, with positions.
 #include <doctest/doctest.h>
 
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstring>
 #include <filesystem>
+#include <optional>
 #include <sstream>
 
 #include "doc/document.hpp"
 #include "rules/catalog.hpp"
 #include "rules/docs.hpp"
 #include "rules/validate.hpp"
+#include "process.hpp"
 #include "util/file.hpp"
 
 namespace fs = std::filesystem;
@@ -39,10 +47,44 @@ std::string normalise_expect(const std::string& text) {
   return out;
 }
 
-// Findings for one fixture, with file names relative to the fixture.
+// A socket bound at `path` (closed again: the file stays, as a server
+// that died leaves it).
+void make_socket(const std::string& path) {
+  int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+  REQUIRE(fd >= 0);
+  sockaddr_un a{};
+  a.sun_family = AF_UNIX;
+  REQUIRE(path.size() < sizeof a.sun_path);
+  std::memcpy(a.sun_path, path.c_str(), path.size() + 1);
+  CHECK(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+  ::close(fd);
+}
+
+// Findings for one fixture, with file names relative to the fixture. A
+// project fixture with a `.special` file (lines "fifo PATH" or "socket
+// PATH": git cannot hold them) is validated as a copy in which they are made.
 std::string actual_for(const fs::path& fixture) {
-  if (fs::is_directory(fixture)) {
-    std::string dir = fixture.string();
+  std::optional<test::TempDir> copy;
+  fs::path where = fixture;
+  if (fs::is_directory(fixture) && fs::exists(fixture / ".special")) {
+    copy.emplace();
+    where = fs::path(copy->path) / fixture.filename();
+    fs::copy(fixture, where, fs::copy_options::recursive);
+    std::istringstream in(file::read(fixture / ".special"));
+    std::string kind, rel;
+    while (in >> kind >> rel) {
+      fs::create_directories((where / rel).parent_path());
+      std::string p = (where / rel).string();
+      if (kind == "fifo")
+        CHECK(::mkfifo(p.c_str(), 0600) == 0);
+      else if (kind == "socket")
+        make_socket(p);
+      else
+        FAIL_CHECK("unknown kind in .special: " << kind);
+    }
+  }
+  if (fs::is_directory(where)) {
+    std::string dir = where.string();
     auto r = rules::validate({dir});
     for (auto& f : r.findings) {
       if (f.file == dir)
