@@ -42,7 +42,9 @@ bool constant_time_equal(std::string_view a, std::string_view b) {
 
 Response error_response(int status, std::string message, int code) {
   nlohmann::json j{{"code", code ? code : status}, {"message", std::move(message)}};
-  return {status, j.dump()};
+  // Messages quote what the client sent (a path, a scheme): bytes that are not
+  // UTF-8 become U+FFFD instead of making dump() throw.
+  return {status, j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)};
 }
 
 Service::Service(ServiceConfig config, Store& store, EVP_PKEY* token_key, std::function<long long()> clock)
