@@ -108,8 +108,13 @@ std::optional<Response> Service::authorise(const Request& req) const {
   if (scheme == "bearer") {
     auto claims = crypto::jwt_verify_rs256(value, key_, clock_());
     if (!claims) return error_response(401, "the token is invalid or has expired: get a new one from /oauth2/token");
-    std::string user = claims->value("username", "");
-    if (!config_.users.count(user) || claims->value("scope", "") != "admin")
+    // A claim that is not a string reads as absent (value() would throw).
+    auto claim = [&claims](const char* k) {
+      auto it = claims->find(k);
+      return it != claims->end() && it->is_string() ? it->get<std::string>() : std::string();
+    };
+    std::string user = claim("username");
+    if (!config_.users.count(user) || claim("scope") != "admin")
       return error_response(401, "the token's user is not allowed");
     return std::nullopt;
   }

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "archive/zip_writer.hpp"
+#include "crypto/jwt.hpp"
 #include "crypto/keys.hpp"
 #include "doc/document.hpp"
 #include "gateway/acceptance.hpp"
@@ -114,6 +115,11 @@ TEST_CASE("gateway service: /apis needs Basic or Bearer credentials") {
   CHECK(f.call("GET", "/apis", "Basic !!!").status == 401);
   CHECK(f.call("GET", "/apis", "Bearer a.b.c").status == 401);
   CHECK(f.call("GET", "/apis", "Digest x").status == 401);
+  // A token signed with the gateway's key whose claims have the wrong types.
+  CHECK(f.call("GET", "/apis", "Bearer " + crypto::jwt_sign_rs256({{"username", 1}, {"scope", "admin"}, {"exp", 2'000'000}},
+                                                                  f.key.get())).status == 401);
+  CHECK(f.call("GET", "/apis", "Bearer " + crypto::jwt_sign_rs256({{"username", "admin"}, {"scope", {1}}, {"exp", 2'000'000}},
+                                                                  f.key.get())).status == 401);
 }
 
 // Found by fuzz/gateway_request: an error message quoting bytes that are not
