@@ -53,7 +53,11 @@ long long token_expiry(const std::string& jwt) {
   auto payload = base64::decode(std::string_view(jwt).substr(d1 + 1, d2 - d1 - 1));
   if (!payload) return 0;
   auto j = nlohmann::json::parse(*payload, nullptr, false);
-  return j.is_object() && j.contains("exp") && j["exp"].is_number() ? j["exp"].get<long long>() : 0;
+  if (!j.is_object() || !j.contains("exp") || !j["exp"].is_number()) return 0;
+  // Through double, clamped: a float or an exp beyond long long must not overflow.
+  double exp = j["exp"].get<double>();
+  if (!(exp > 0)) return 0;
+  return exp >= 9.2e18 ? 9'200'000'000'000'000'000LL : static_cast<long long>(exp);
 }
 
 AdapterClient::AdapterClient(net::Transport& transport, Target target, Auth auth, Options options)
@@ -309,13 +313,19 @@ std::vector<ApiInfo> AdapterClient::list(const std::string& query, long limit, s
   if (!j.is_object() || !j.contains("list") || !j["list"].is_array())
     throw Error(ExitCode::Refused, "list failed: the adapter's answer is not an API list");
   std::vector<ApiInfo> out;
+  // A field that is absent or not a string reads as "" (value() would throw).
+  auto field = [](const nlohmann::json& item, const char* key) -> std::string {
+    auto it = item.find(key);
+    return it != item.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
   for (const auto& item : j["list"]) {
+    if (!item.is_object()) throw Error(ExitCode::Refused, "list failed: the adapter's answer is not an API list");
     ApiInfo a;
-    a.name = item.value("apiName", "");
-    a.version = item.value("version", "");
-    a.type = item.value("apiType", "");
-    a.context = item.value("context", "");
-    a.vhost = item.value("vhost", "");
+    a.name = field(item, "apiName");
+    a.version = field(item, "version");
+    a.type = field(item, "apiType");
+    a.context = field(item, "context");
+    a.vhost = field(item, "vhost");
     if (item.contains("gateway-envs") && item["gateway-envs"].is_array())
       for (const auto& e : item["gateway-envs"])
         if (e.is_string()) a.environments.push_back(e);

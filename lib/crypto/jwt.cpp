@@ -40,7 +40,8 @@ std::optional<nlohmann::json> jwt_verify_rs256(const std::string& token, EVP_PKE
   auto sig = base64::decode(std::string_view(token).substr(d2 + 1));
   if (!header || !payload || !sig) return std::nullopt;
   auto h = nlohmann::json::parse(*header, nullptr, false);
-  if (!h.is_object() || h.value("alg", "") != "RS256") return std::nullopt;
+  // Not value("alg", ""): it throws when alg is there but not a string.
+  if (!h.is_object() || !h.contains("alg") || h["alg"] != "RS256") return std::nullopt;
   MdCtx ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
   std::string input = token.substr(0, d2);
   if (EVP_DigestVerifyInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key) != 1 ||
@@ -49,7 +50,8 @@ std::optional<nlohmann::json> jwt_verify_rs256(const std::string& token, EVP_PKE
     return std::nullopt;
   auto claims = nlohmann::json::parse(*payload, nullptr, false);
   if (!claims.is_object() || !claims.contains("exp") || !claims["exp"].is_number()) return std::nullopt;
-  if (claims["exp"].get<long long>() <= now) return std::nullopt;
+  // Compared as a double: an exp beyond long long (or a float) must not wrap or overflow.
+  if (!(claims["exp"].get<double>() > static_cast<double>(now))) return std::nullopt;
   return claims;
 }
 

@@ -70,6 +70,9 @@ std::string TreeBuilder::pointer_of_pending_key(const Node* key) const {
     const Node* n = stack_[i].node;
     if (i + 1 == stack_.size()) break;
     if (n->is_map()) {
+      // The open child is a key (a map or sequence used as a key): no
+      // pointer reaches into a key, so the map holding it is the place.
+      if (n->kids.size() % 2 == 1) return p.str();
       // The open child is the value of the map's last key.
       p.push(n->kids[n->kids.size() - 2]->text);
     } else {

@@ -637,6 +637,8 @@ TEST_CASE("gateway: missing, wrong or malformed authentication gets 401 on every
       {"Basic empty", header("Authorization: Basic")},
       {"Bearer not a JWT", header("Authorization: Bearer not.a.jwt")},
       {"Bearer empty", header("Authorization: Bearer ")},
+      // Found by fuzz/jwt: a header {"alg":5} threw in the worker and ended the gateway.
+      {"Bearer whose alg is a number", header("Authorization: Bearer eyJhbGciOjV9.e30.eA")},
       {"unknown scheme", header("Authorization: Digest username=\"admin\"")},
       {"credentials without a scheme", header("Authorization: " + base64_encode("admin:admin"))},
   };

@@ -238,6 +238,29 @@ TEST_CASE("client: a token's expiry is read from its exp claim") {
   std::string jwt = "x." + base64::encode_url(R"({"exp":1234})") + ".y";
   CHECK(client::token_expiry(jwt) == 1234);
   CHECK(client::token_expiry("garbage") == 0);
+  // Found by fuzz/client_json: a float or huge exp overflowed long long.
+  CHECK(client::token_expiry("x." + base64::encode_url(R"({"exp":1e300})") + ".y") > 1'700'000'000);
+  CHECK(client::token_expiry("x." + base64::encode_url(R"({"exp":1234.9})") + ".y") == 1234);
+  CHECK(client::token_expiry("x." + base64::encode_url(R"({"exp":-5})") + ".y") == 0);
+}
+
+// Found by fuzz/client_json: an item that is not an object, or a field that
+// is not a string, threw nlohmann's type_error ("internal error") instead of
+// being read as the adapter's mistake.
+TEST_CASE("client: a list answer with odd items is refused and odd fields read as empty") {
+  Harness h;
+  h.t.answer(200, R"({"list":[{"apiName":5,"version":"1","vhost":null,"gateway-envs":["Default",3]}],"total":-1})");
+  h.t.answer(200, R"({"list":[1,"x"]})");
+  auto c = h.make();
+  std::size_t total = 0;
+  auto apis = c.list("", 0, &total);
+  REQUIRE(apis.size() == 1);
+  CHECK(apis[0].name.empty());
+  CHECK(apis[0].version == "1");
+  CHECK(apis[0].vhost.empty());
+  CHECK(apis[0].environments == std::vector<std::string>{"Default"});
+  CHECK(total == 1);
+  CHECK(code_of([&] { c.list(); }) == ExitCode::Refused);
 }
 
 // Issue 10 item 14: deploy parsed a project twice (once to validate, once to

@@ -34,6 +34,30 @@ TEST_CASE("jwt: a signed token verifies until it expires, and not once tampered 
   CHECK_FALSE(crypto::jwt_verify_rs256("a.b", key.get(), 0));
 }
 
+// Found by fuzz/jwt: value("alg", "") threw for a non-string alg, before
+// any signature check, so one bearer token killed the gateway's worker.
+TEST_CASE("jwt: a header whose alg is not a string is refused, not thrown") {
+  auto key = crypto::generate_rsa(2048);
+  for (const char* header : {R"({"alg":5})", R"({"alg":null})", R"({"alg":["RS256"]})", R"({"alg":{}})"}) {
+    std::string token = base64::encode_url(header) + "." + base64::encode_url("{}") + "." + base64::encode_url("x");
+    CHECK_NOTHROW(CHECK_FALSE(crypto::jwt_verify_rs256(token, key.get(), 0)));
+  }
+}
+
+// Found by fuzz/jwt: exp was read as long long, so 2^64-1 wrapped to -1
+// (expired) and 1e300 overflowed (undefined behaviour).
+TEST_CASE("jwt: an exp beyond long long or a float exp is compared as a number") {
+  auto key = crypto::generate_rsa(2048);
+  auto verifies = [&](nlohmann::json exp, long long now) {
+    return crypto::jwt_verify_rs256(crypto::jwt_sign_rs256({{"exp", exp}}, key.get()), key.get(), now).has_value();
+  };
+  CHECK(verifies(18446744073709551615ull, 1'700'000'000));
+  CHECK(verifies(1e300, 1'700'000'000));
+  CHECK_FALSE(verifies(-1e300, 0));
+  CHECK(verifies(1000.5, 1000));
+  CHECK_FALSE(verifies(999.5, 1000));
+}
+
 TEST_CASE("keys: a self-signed certificate names localhost and 127.0.0.1") {
   auto key = crypto::generate_rsa(2048);
   std::string pem = crypto::self_signed_certificate_pem(key.get(), {"localhost", "127.0.0.1"}, 30);

@@ -123,6 +123,18 @@ TEST_CASE("doc: duplicate keys are found in large maps too") {
   CHECK(d.findings[0].line == 501);
 }
 
+// Found by fuzz/doc: the pointer of a duplicate inside a map used as a key
+// read kids[-1] of the map holding that key.
+TEST_CASE("doc: a duplicate key inside a complex key points at the map holding that key") {
+  auto d = doc::parse("t.yaml", "base: {{a: 1, a: 2}: x}\n");
+  REQUIRE(d.findings.size() == 1);
+  CHECK(d.findings[0].rule == "duplicate-key");
+  CHECK(d.findings[0].pointer == "/base");
+  auto deeper = doc::parse("t.yaml", "p:\n  - {? [{k: 1, k: 2}] : v}\n");
+  REQUIRE(deeper.findings.size() == 1);
+  CHECK(deeper.findings[0].pointer == "/p/0");
+}
+
 TEST_CASE("doc: nesting past the limit is a syntax finding, not a crash") {
   std::string deep_json(100000, '[');
   deep_json += std::string(100000, ']');

@@ -4,9 +4,11 @@
 #include <nlohmann/json.hpp>
 
 #include "archive/zip_writer.hpp"
+#include "crypto/jwt.hpp"
 #include "crypto/keys.hpp"
 #include "doc/document.hpp"
 #include "project/acceptance.hpp"
+#include "gateway/adapter/request.hpp"
 #include "gateway/adapter/service.hpp"
 #include "process.hpp"
 #include "util/base64.hpp"
@@ -113,6 +115,54 @@ TEST_CASE("gateway service: /apis needs Basic or Bearer credentials") {
   CHECK(f.call("GET", "/apis", "Basic !!!").status == 401);
   CHECK(f.call("GET", "/apis", "Bearer a.b.c").status == 401);
   CHECK(f.call("GET", "/apis", "Digest x").status == 401);
+  // A token signed with the gateway's key whose claims have the wrong types.
+  CHECK(f.call("GET", "/apis", "Bearer " + crypto::jwt_sign_rs256({{"username", 1}, {"scope", "admin"}, {"exp", 2'000'000}},
+                                                                  f.key.get())).status == 401);
+  CHECK(f.call("GET", "/apis", "Bearer " + crypto::jwt_sign_rs256({{"username", "admin"}, {"scope", {1}}, {"exp", 2'000'000}},
+                                                                  f.key.get())).status == 401);
+}
+
+// Found by fuzz/gateway_request: an error message quoting bytes that are not
+// UTF-8 made nlohmann's dump() throw, which ended the gateway's worker.
+TEST_CASE("gateway service: an answer quoting bytes that are not UTF-8 is still JSON") {
+  Fixture f;
+  auto scheme = f.call("GET", "/apis", "\xff\xfe x");
+  CHECK(scheme.status == 401);
+  CHECK(json::parse(scheme.body)["message"].get<std::string>().find("\xef\xbf\xbd") != std::string::npos);
+  auto path = f.call("GET", "/apis\xc3");
+  CHECK(path.status == 404);
+  CHECK_NOTHROW(json::parse(path.body));
+  serve::Request h;
+  h.method = "GET";
+  h.target = "/elsewhere/\xff";
+  gateway::adapter::Request req;
+  auto refused = gateway::adapter::decode_request(h, req);
+  REQUIRE(refused);
+  CHECK(refused->status == 404);
+  CHECK_NOTHROW(json::parse(refused->body));
+}
+
+TEST_CASE("gateway request: query parameters are percent-decoded and the multipart part named file is found") {
+  serve::Request h;
+  h.method = "POST";
+  h.target = std::string(gateway::adapter::kBasePath) + "/apis?override=tr%75e&a+b=c%2&&x";
+  h.headers = {{"Content-Type", "multipart/form-data; boundary=\"b b\""}, {"Authorization", "Basic x"}};
+  h.body = "--b b\r\nContent-Disposition: form-data; name=\"other\"\r\n\r\nno\r\n"
+           "--b b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"p.zip\"\r\n\r\nPK\r\n--b b--\r\n";
+  gateway::adapter::Request req;
+  REQUIRE_FALSE(gateway::adapter::decode_request(h, req));
+  CHECK(req.path == "/apis");
+  CHECK(req.params.find("override")->second == "true");
+  CHECK(req.params.find("a b")->second == "c%2");
+  CHECK(req.params.find("x")->second.empty());
+  CHECK(req.authorization == "Basic x");
+  CHECK(req.multipart);
+  CHECK(req.has_file);
+  CHECK(req.file == "PK");
+  h.headers.push_back({"Transfer-Encoding", "chunked"});
+  auto refused = gateway::adapter::decode_request(h, req);
+  REQUIRE(refused);
+  CHECK(refused->status == 411);
 }
 
 TEST_CASE("gateway service: deploy, list, conflict, override, undeploy") {

@@ -176,11 +176,21 @@ TEST_CASE("router: missing, malformed, foreign and expired tokens get the enforc
   };
   expect401(f.call("GET", "/inventory/2.1.0/items"));
   expect401(f.call("GET", "/inventory/2.1.0/items", "not.a.jwt"));
+  // Found by fuzz/jwt: a header {"alg":5} threw out of route() (the router's loop).
+  expect401(f.call("GET", "/inventory/2.1.0/items", "eyJhbGciOjV9.e30.eA"));
   auto other = crypto::generate_rsa(2048);
   expect401(f.call("GET", "/inventory/2.1.0/items",
                    crypto::jwt_sign_rs256({{"iss", "https://localhost:9095/testkey"}, {"exp", 1'800'000'000}}, other.get())));
   expect401(f.call("GET", "/inventory/2.1.0/items",
                    crypto::jwt_sign_rs256({{"iss", "https://localhost:9095/testkey"}, {"exp", 1'600'000'000}}, f.key.get())));
+  // Found by fuzz/router_request: claims of the wrong type (a token only the
+  // gateway's key could sign) threw out of route() instead of a 401.
+  expect401(f.call("GET", "/inventory/2.1.0/items",
+                   crypto::jwt_sign_rs256({{"iss", 0}, {"exp", 1'800'000'000}}, f.key.get())));
+  CHECK(f.call("GET", "/inventory/2.1.0/items",
+               crypto::jwt_sign_rs256({{"iss", "https://localhost:9095/testkey"}, {"keytype", 5}, {"exp", 1'800'000'000}},
+                                      f.key.get()))
+            .kind == Decision::Kind::Proxy);
   // The adapter's own tokens (same key, another issuer) are not router tokens.
   expect401(f.call("GET", "/inventory/2.1.0/items",
                    crypto::jwt_sign_rs256({{"iss", "portico-gateway"}, {"exp", 1'800'000'000}}, f.key.get())));

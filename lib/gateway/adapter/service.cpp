@@ -42,7 +42,9 @@ bool constant_time_equal(std::string_view a, std::string_view b) {
 
 Response error_response(int status, std::string message, int code) {
   nlohmann::json j{{"code", code ? code : status}, {"message", std::move(message)}};
-  return {status, j.dump()};
+  // Messages quote what the client sent (a path, a scheme): bytes that are not
+  // UTF-8 become U+FFFD instead of making dump() throw.
+  return {status, j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)};
 }
 
 Service::Service(ServiceConfig config, Store& store, EVP_PKEY* token_key, std::function<long long()> clock)
@@ -105,8 +107,13 @@ std::optional<Response> Service::authorise(const std::string& h) const {
   if (scheme == "bearer") {
     auto claims = crypto::jwt_verify_rs256(value, key_, clock_());
     if (!claims) return error_response(401, "the token is invalid or has expired: get a new one from /oauth2/token");
-    std::string user = claims->value("username", "");
-    if (!config_.users.count(user) || claims->value("scope", "") != "admin")
+    // A claim that is not a string reads as absent (value() would throw).
+    auto claim = [&claims](const char* k) {
+      auto it = claims->find(k);
+      return it != claims->end() && it->is_string() ? it->get<std::string>() : std::string();
+    };
+    std::string user = claim("username");
+    if (!config_.users.count(user) || claim("scope") != "admin")
       return error_response(401, "the token's user is not allowed");
     return std::nullopt;
   }

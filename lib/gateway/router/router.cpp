@@ -458,13 +458,18 @@ Decision route(const Table& table, const serve::Request& req, const Context& ctx
       return d;
     }
     auto claims = crypto::jwt_verify_rs256(std::string(text::trim(auth.substr(sp + 1))), ctx.key, ctx.now);
-    if (!claims || !claims->is_object() || claims->value("iss", "") != kIssuer) {
+    // A claim that is not a string reads as absent (value() would throw).
+    auto claim = [&claims](const char* k) {
+      auto it = claims->find(k);
+      return it != claims->end() && it->is_string() ? it->get<std::string>() : std::string();
+    };
+    if (!claims || !claims->is_object() || claim("iss") != kIssuer) {
       auto d = local(unauthorized());
       d.api = api->name + " " + api->version;
       return d;
     }
     bearer_used = true;
-    sandbox = text::to_upper(claims->value("keytype", "PRODUCTION")) == "SANDBOX";
+    sandbox = text::to_upper(claim("keytype")) == "SANDBOX";
   }
   const Target& t = sandbox ? hit->sandbox : hit->production;
   Decision d;
