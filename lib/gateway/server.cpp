@@ -310,7 +310,7 @@ void run_server_impl(const ServerConfig& config, const std::function<void(const 
   // sends it (the same 401 the service gives), its size and whether a slot
   // is free. Only requests that pass have their body read.
   const std::size_t max_upload = config.max_upload;
-  ac.on_head = [&service, &admission, max_upload](const serve::Request& h) -> std::optional<serve::Response> {
+  auto decide_from_head = [&service, &admission, max_upload](const serve::Request& h) -> std::optional<serve::Response> {
     std::string path = h.path();
     std::string_view base = adapter::kBasePath;
     if (path.rfind(std::string(base) + "/", 0) != 0) return to_serve(adapter::error_response(404, "no such resource: " + path));
@@ -339,6 +339,19 @@ void run_server_impl(const ServerConfig& config, const std::function<void(const 
       return res;
     }
     return std::nullopt;
+  };
+  // An answer from the head gets its access-log line like any other.
+  ac.on_head = [decide_from_head](const serve::Request& h) -> std::optional<serve::Response> {
+    auto start = std::chrono::steady_clock::now();
+    auto res = decide_from_head(h);
+    if (res) {
+      auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+      char line[512];
+      std::snprintf(line, sizeof line, "%s %s %d %zu %.1fms", h.method.c_str(), h.path().c_str(), res->status,
+                    res->body.size(), ms);
+      log_line(line);
+    }
+    return res;
   };
   auto adapter_handler = [&service, &loop, &workers, &on_change, &admission](serve::Request&& hreq, serve::Respond respond) {
     auto start = std::chrono::steady_clock::now();

@@ -1093,7 +1093,9 @@ TEST_CASE("gateway: TLS clients that stall in the handshake or halfway through t
 }
 
 TEST_CASE("gateway: 50 concurrent deploys of 50 different APIs all succeed and all are listed") {
-  Gateway g;
+  // Every deploy admitted at once: these tests are about the store under
+  // concurrency (the admission bound has its own tests in test_gateway_faults).
+  Gateway g({"--max-concurrent-deploys", "64"});
   constexpr int kN = 50;
   std::vector<std::string> zips;
   for (int i = 0; i < kN; ++i) {
@@ -1125,7 +1127,9 @@ TEST_CASE("gateway: 50 concurrent deploys of 50 different APIs all succeed and a
 }
 
 TEST_CASE("gateway: concurrent deploys of one API without override: exactly one 200, the others 409") {
-  Gateway g;
+  // Every deploy admitted at once: these tests are about the store under
+  // concurrency (the admission bound has its own tests in test_gateway_faults).
+  Gateway g({"--max-concurrent-deploys", "64"});
   constexpr int kN = 10;
   std::string zip = make_zip(g.tmp.path, project("Pets", "1.0.0", "/pets"));
   auto results = deploy_at_once(g, std::vector<std::string>(kN, zip));
@@ -1135,7 +1139,9 @@ TEST_CASE("gateway: concurrent deploys of one API without override: exactly one 
 }
 
 TEST_CASE("gateway: concurrent deploys of different APIs on one base path: exactly one wins") {
-  Gateway g;
+  // Every deploy admitted at once: these tests are about the store under
+  // concurrency (the admission bound has its own tests in test_gateway_faults).
+  Gateway g({"--max-concurrent-deploys", "64"});
   constexpr int kN = 10;
   std::vector<std::string> zips;
   for (int i = 0; i < kN; ++i) zips.push_back(make_zip(g.tmp.path, project("Claim" + std::to_string(i), "1.0.0", "/shared")));
