@@ -10,6 +10,7 @@
 #   PORTICO               portico binary                         (default: <repo>/build/portico)
 #   BENCH_MERGE_START     keys of the merged map at the first step (default: 20000)
 #   BENCH_URLS_START      failover URLs at the first step        (default: 5000)
+#   BENCH_PATHS_START     path items at the first step           (default: 4000)
 #   BENCH_STEPS           sizes per case, each twice the last     (default: 4)
 #   BENCH_MAX_TIME        bound on each command, s               (default: 300)
 #   BENCH_KEEP=1          keep the temporary folder (inputs, zips, gateway log)
@@ -24,6 +25,8 @@
 #          compared every merged key with every key already set
 #   urls   a project whose api.yaml lists N production_failovers URLs: every URL's
 #          JSON pointer was once found by a search from the root
+#   paths  a definition with N path items, each with its own route: the router's
+#          table once looked every route's path item up by a search of `paths`
 # For each size: `portico validate` (wall time, bash $EPOCHREALTIME), and the
 # gateway's acceptance of the project zipped (POST /apis?override=true, the time from
 # the gateway's access log).
@@ -37,17 +40,18 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 MERGE_START=${BENCH_MERGE_START:-20000}
 URLS_START=${BENCH_URLS_START:-5000}
+PATHS_START=${BENCH_PATHS_START:-4000}
 STEPS=${BENCH_STEPS:-4}
 MAX_TIME=${BENCH_MAX_TIME:-300}
 
 bench_args "$@"
-require_positive MERGE_START URLS_START STEPS MAX_TIME
+require_positive MERGE_START URLS_START PATHS_START STEPS MAX_TIME
 require_tools "curl zip bsdextrautils coreutils gawk" curl zip awk column timeout
 require_bash5
 require_portico
 
 make_tmp scaling
-start_gateway "$TMP/gw" --plain-http --max-upload 268435456
+start_gateway "$TMP/gw" --plain-http --router-listen 127.0.0.1:0 --max-upload 268435456
 
 api_yaml() { # api_yaml NAME FAILOVERS
   awk -v name="$1" -v n="$2" 'BEGIN {
@@ -59,8 +63,8 @@ api_yaml() { # api_yaml NAME FAILOVERS
   }'
 }
 
-definition() { # definition NAME MERGED_KEYS
-  awk -v name="$1" -v n="$2" 'BEGIN {
+definition() { # definition NAME MERGED_KEYS [PATH_ITEMS]
+  awk -v name="$1" -v n="$2" -v p="${3:-0}" 'BEGIN {
     print "openapi: 3.0.1\ninfo:\n  title: " name "\n  version: 1.0.0\nx-wso2-basePath: /" tolower(name)
     print "x-wso2-production-endpoints:\n  urls:\n    - http://127.0.0.1:18080/v1\n  type: failover"
     if (n > 0) {
@@ -69,6 +73,7 @@ definition() { # definition NAME MERGED_KEYS
       print "x-merged:\n  <<: *base\n  own: 1"
     }
     print "paths:\n  /ping:\n    get:\n      responses:\n        \"200\":\n          description: ok"
+    for (i = 0; i < p; i++) printf "  /r%d/{id}:\n    get: {responses: {\"200\": {description: ok}}}\n", i
   }'
 }
 
@@ -76,9 +81,13 @@ definition() { # definition NAME MERGED_KEYS
 # size of the file that grows
 make_case() {
   local c=$1 n=$2 dir="$TMP/$1-$2" name
-  name=$(if [[ $c == merge ]]; then echo "Merge$n"; else echo "Urls$n"; fi)
+  name=$(case $c in merge) echo "Merge$n" ;; urls) echo "Urls$n" ;; *) echo "Paths$n" ;; esac)
   mkdir -p "$dir/Project/Definitions"
-  if [[ $c == merge ]]; then
+  if [[ $c == paths ]]; then
+    api_yaml "$name" 0 >"$dir/Project/api.yaml"
+    definition "$name" 0 "$n" >"$dir/Project/Definitions/swagger.yaml"
+    stat -c %s "$dir/Project/Definitions/swagger.yaml"
+  elif [[ $c == merge ]]; then
     api_yaml "$name" 0 >"$dir/Project/api.yaml"
     definition "$name" "$n" >"$dir/Project/Definitions/swagger.yaml"
     stat -c %s "$dir/Project/Definitions/swagger.yaml"
@@ -112,8 +121,8 @@ echo "portico: time per doubling of N (about 2x per step is linear, about 4x qua
 echo "  date:    $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo "  host:    $(host_summary)"
 echo "  portico: $PORTICO ($(portico_version))"
-for c in merge urls; do
-  n=$(if [[ $c == merge ]]; then echo "$MERGE_START"; else echo "$URLS_START"; fi)
+for c in merge urls paths; do
+  n=$(case $c in merge) echo "$MERGE_START" ;; urls) echo "$URLS_START" ;; *) echo "$PATHS_START" ;; esac)
   rows=()
   prev_v="" prev_g=""
   for ((s = 0; s < STEPS; s++)); do
@@ -127,7 +136,11 @@ for c in merge urls; do
     n=$((n * 2))
   done
   echo
-  if [[ $c == merge ]]; then echo "merge: <<: *base over N keys (Definitions/swagger.yaml)"; else echo "urls: N production_failovers in api.yaml"; fi
+  case $c in
+    merge) echo "merge: <<: *base over N keys (Definitions/swagger.yaml)" ;;
+    urls) echo "urls: N production_failovers in api.yaml" ;;
+    *) echo "paths: N path items, each its own route (gateway time includes the router's table)" ;;
+  esac
   table "N|MiB|validate ms|ratio|gateway ms|ratio" "${rows[@]}"
 done
 stop_gateway

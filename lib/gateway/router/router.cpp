@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <string_view>
+#include <unordered_map>
 #include <nlohmann/json.hpp>
 
 #include "archive/zip_reader.hpp"
@@ -347,6 +349,10 @@ std::shared_ptr<const Table> build_table(const std::vector<LoadedApi>& apis, con
       cluster_of[i] = table->clusters.size();
       table->clusters.push_back(std::move(c));
     }
+    // The cluster of each named list (the last of a name wins).
+    std::unordered_map<std::string, std::size_t> named;
+    for (std::size_t j = 0; j < res.groups.size(); ++j)
+      if (res.groups[j].scope == endpoints::Scope::Named) named[res.groups[j].path] = cluster_of[j];
     // The cluster a group's traffic goes to (a reference uses its named list's).
     auto cluster_for = [&](std::size_t gi) -> std::size_t {
       if (gi == endpoints::kNone) return kNoCluster;
@@ -354,10 +360,8 @@ std::shared_ptr<const Table> build_table(const std::vector<LoadedApi>& apis, con
       if (g.dropped()) return kNoCluster;
       if (cluster_of[gi] != kNoCluster) return cluster_of[gi];
       if (!g.ref.empty()) {
-        std::size_t found = kNoCluster;
-        for (std::size_t j = 0; j < res.groups.size(); ++j)
-          if (res.groups[j].scope == endpoints::Scope::Named && res.groups[j].path == g.ref) found = cluster_of[j];
-        return found;
+        auto it = named.find(g.ref);
+        return it == named.end() ? kNoCluster : it->second;
       }
       return kNoCluster;
     };
@@ -370,6 +374,12 @@ std::shared_ptr<const Table> build_table(const std::vector<LoadedApi>& apis, con
     const doc::Node* root = api.definition->root;
     const doc::Node* paths = root && root->is_map() ? root->get("paths") : nullptr;
     bool api_open = root && root->is_map() && is_true(root->get("x-wso2-disable-security"));
+    // Each path item by its key, found once (the last of duplicate keys, as
+    // Node::get): a lookup per route would make a big API's table quadratic.
+    std::unordered_map<std::string_view, const doc::Node*> items;
+    if (paths && paths->is_map())
+      for (std::size_t k = 0; k < paths->size(); ++k)
+        if (paths->key(k)->is_scalar()) items[paths->key(k)->text] = paths->value(k);
     for (const auto& r : res.routes) {
       RouteEntry e;
       e.resource = r.path;
@@ -387,7 +397,8 @@ std::shared_ptr<const Table> build_table(const std::vector<LoadedApi>& apis, con
       }
       e.params = static_cast<int>(std::count(r.path.begin(), r.path.end(), '{'));
       e.wildcard = r.path.ends_with("/*");
-      const doc::Node* item = paths && paths->is_map() ? paths->get(r.path) : nullptr;
+      auto found = items.find(r.path);
+      const doc::Node* item = found == items.end() ? nullptr : found->second;
       bool item_open = api_open || (item && item->is_map() && is_true(item->get("x-wso2-disable-security")));
       bool options_declared = false;
       if (item && item->is_map())
