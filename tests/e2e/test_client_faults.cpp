@@ -144,7 +144,7 @@ TEST_CASE("faults: garbage instead of HTTP exits 6 saying the answer could not b
   Faults f;
   const std::vector<std::pair<std::string, std::string>> cases = {
       {"text", "hello, this is not an HTTP server\r\n\r\n"},
-      {"binary", std::string("\x00\xff\x13\x37\x80garbage\x01\x02\r\n\r\n", 20)},
+      {"binary", std::string("\x00\xff\x13\x37\x80garbage\x01\x02\r\n\r\n", 18)},
       {"bad status line", "HTTP/1.1 abc\r\n\r\n"},
       {"SSH banner", "SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n"},
   };
