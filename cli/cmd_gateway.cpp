@@ -90,6 +90,8 @@ int run_gateway(const Invocation& inv) {
   c.health.unhealthy_threshold = static_cast<int>(parse_number("unhealthy-threshold", inv.get("unhealthy-threshold", "2"), 1, 100));
   c.health.healthy_threshold = static_cast<int>(parse_number("healthy-threshold", inv.get("healthy-threshold", "2"), 1, 100));
   c.health.no_traffic_interval_ms = parse_number("no-traffic-interval", inv.get("no-traffic-interval", "60000"), 10, 86400000);
+  c.upstream_idle_timeout_ms = parse_number("upstream-idle-timeout", inv.get("upstream-idle-timeout", "30000"), 10, 3600000);
+  c.upstream_max_idle = static_cast<std::size_t>(parse_number("upstream-max-idle", inv.get("upstream-max-idle", "128"), 0, 100000));
   gateway::run_server(c, [&](const std::string& line) {
     std::cout << line << std::endl;
     if (!inv.quiet)

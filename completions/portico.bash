@@ -194,9 +194,11 @@ _portico() {
         --unhealthy-threshold) :; return ;;
         --healthy-threshold) :; return ;;
         --no-traffic-interval) :; return ;;
+        --upstream-idle-timeout) :; return ;;
+        --upstream-max-idle) :; return ;;
         --config-dir) COMPREPLY=($(compgen -d -- "$cur")); compopt -o filenames 2>/dev/null; return ;;
       esac
-      if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W "--listen --cert --key --plain-http --user --data-dir --token-lifetime --max-upload --max-concurrent-deploys --environment --router-listen --no-router --health-interval --health-timeout --unhealthy-threshold --healthy-threshold --no-traffic-interval --config-dir --no-color --quiet -q --verbose -v --help" -- "$cur")); return; fi
+      if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W "--listen --cert --key --plain-http --user --data-dir --token-lifetime --max-upload --max-concurrent-deploys --environment --router-listen --no-router --health-interval --health-timeout --unhealthy-threshold --healthy-threshold --no-traffic-interval --upstream-idle-timeout --upstream-max-idle --config-dir --no-color --quiet -q --verbose -v --help" -- "$cur")); return; fi
       ;;
     "completion")
       case "$prev" in

@@ -161,4 +161,6 @@ complete -c portico -n '__portico_is gateway' -l health-timeout -x -d 'health-ch
 complete -c portico -n '__portico_is gateway' -l unhealthy-threshold -x -d 'failed checks in a row that mark a host unhealthy'
 complete -c portico -n '__portico_is gateway' -l healthy-threshold -x -d 'passed checks in a row that mark a host healthy again'
 complete -c portico -n '__portico_is gateway' -l no-traffic-interval -x -d 'health-check interval of a list that has not carried traffic yet'
+complete -c portico -n '__portico_is gateway' -l upstream-idle-timeout -x -d 'close a kept-alive backend connection idle this long (10..3600000)'
+complete -c portico -n '__portico_is gateway' -l upstream-max-idle -x -d 'kept-alive connections that may stay idle per backend (0: none is reused)'
 complete -c portico -n '__portico_is completion' -a 'bash zsh fish'

@@ -283,6 +283,7 @@ void run_server_impl(const ServerConfig& config, const std::function<void(const 
   pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
 
   auto runtime = serve::make_runtime();
+  runtime->set_pool({config.upstream_idle_timeout_ms, config.upstream_max_idle});
   serve::Loop& loop = runtime->loop();
   std::unique_ptr<router::Engine> engine;
   std::mutex rebuild_mu;
@@ -416,6 +417,7 @@ void run_server_impl(const ServerConfig& config, const std::function<void(const 
     lc.tls = !config.plain_http;
     lc.cert_pem = cert_pem;
     lc.key_pem = key_pem;
+    lc.stream_after = ec.retry_buffer;  // larger bodies stream through, with no size limit
     router::Engine* eng = engine.get();
     router_port = runtime->listen(lc, [eng](serve::Request&& r, serve::Respond respond) {
       eng->handle(std::move(r), std::move(respond));

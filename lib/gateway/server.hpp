@@ -33,6 +33,10 @@ struct ServerConfig {
   int router_port = 9095;  // 0: any free port
   gateway::router::HealthConfig health;
   std::size_t router_max_connections = 10000;
+  // The router's kept-alive backend connections: an idle one closes after
+  // this, and at most this many stay idle per backend (0: none is reused).
+  long upstream_idle_timeout_ms = 30000;
+  std::size_t upstream_max_idle = 128;
 };
 
 // The memory budget of one acceptance, from the upload limit: 4 x

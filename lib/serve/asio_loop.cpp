@@ -88,8 +88,14 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   void read() {
     if (l_->stopping) return close();
     parser_.emplace();
+    bparser_.reset();
+    ++gen_;
+    upload_ = answered_ = false;
     parser_->header_limit(static_cast<std::uint32_t>(l_->config.max_header));
-    parser_->body_limit(l_->config.max_body);
+    if (l_->config.stream_after > 0)
+      parser_->body_limit(boost::none);  // a large body is streamed, not held
+    else
+      parser_->body_limit(l_->config.max_body);
     lowest().expires_after(ms(l_->config.header_timeout_ms));
     http::async_read_header(stream_, buf_, *parser_,
                             [self = this->shared_from_this()](beast::error_code e, std::size_t) {
@@ -119,6 +125,15 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   }
 
   void read_rest() {
+    if (l_->config.stream_after > 0) {
+      // From here the body is read piece by piece into our own buffers: a
+      // string body would reserve a declared Content-Length at once.
+      bparser_.emplace(std::move(*parser_));
+      collected_.clear();
+      auto len = bparser_->content_length();
+      if (len && *len > l_->config.stream_after) return dispatch_stream();
+      return collect();
+    }
     lowest().expires_after(ms(l_->config.body_timeout_ms));
     http::async_read(stream_, buf_, *parser_, [self = this->shared_from_this()](beast::error_code e, std::size_t) {
       if (e == http::error::body_limit) return self->too_large();
@@ -139,9 +154,14 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     write(std::move(res));
   }
 
+  const http::request_header<>& header() const {
+    if (bparser_) return bparser_->get();
+    return parser_->get();
+  }
+
   // The request as known from its head alone (no body).
   Request head() const {
-    const auto& h = parser_->get();
+    const auto& h = header();
     Request r;
     r.method = std::string(h.method_string());
     r.target = std::string(h.target());
@@ -169,6 +189,97 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     });
   }
 
+  // Reads what has come of a streaming listener's body into in_ (at most
+  // kPiece bytes); got: how many; e: the failure.
+  template <class F>
+  void read_piece(F&& then) {
+    if (!in_) in_ = std::make_unique<char[]>(kPiece);
+    bparser_->get().body().data = in_.get();
+    bparser_->get().body().size = kPiece;
+    lowest().expires_after(ms(l_->config.body_timeout_ms));
+    http::async_read_some(stream_, buf_, *bparser_, [self = this->shared_from_this(), then = std::forward<F>(then)](beast::error_code e, std::size_t) mutable {
+      if (e == http::error::need_buffer) e = {};
+      std::size_t got = kPiece - self->bparser_->get().body().size;
+      then(e, got);
+    });
+  }
+
+  // A streaming listener: the body is read whole while it stays within
+  // stream_after, else handed over as a stream.
+  void collect() {
+    if (bparser_->is_done()) return hand_over(false);
+    read_piece([self = this->shared_from_this()](beast::error_code e, std::size_t got) {
+      if (e) return self->close();
+      self->collected_.append(self->in_.get(), got);
+      if (self->bparser_->is_done()) return self->hand_over(false);
+      if (self->collected_.size() > self->l_->config.stream_after) return self->hand_over(true);
+      self->collect();
+    });
+  }
+
+  void dispatch_stream() { hand_over(true); }
+
+  // The rest of a request body, read as the handler asks for it.
+  struct Upload : BodyStream {
+    Upload(std::shared_ptr<Session> s, std::uint64_t gen) : s_(std::move(s)), gen_(gen) {}
+    void next(std::function<void(std::string_view, bool, bool)> done) override { s_->upload_next(gen_, std::move(done)); }
+    bool buffered() const override { return s_->buf_.size() > 0; }
+    std::shared_ptr<Session> s_;
+    std::uint64_t gen_;
+  };
+
+  // To the handler: the body collected so far, and the rest as a stream.
+  void hand_over(bool stream) {
+    Request r = head();
+    r.body = std::move(collected_);
+    collected_.clear();
+    keep_alive_ = bparser_->get().keep_alive();
+    if (stream) {
+      if (auto len = bparser_->content_length()) r.body_length = static_cast<long long>(*len);
+      upload_ = true;
+      r.body_stream = std::make_shared<Upload>(this->shared_from_this(), gen_);
+    }
+    lowest().expires_never();
+    l_->handler(std::move(r), [self = this->shared_from_this()](Response res) { self->write(std::move(res)); });
+  }
+
+  void upload_next(std::uint64_t gen, std::function<void(std::string_view, bool, bool)> done) {
+    if (gen != gen_ || closed_ || answered_ || reading_ || bparser_->is_done()) return done({}, false, false);
+    reading_ = true;
+    read_piece([self = this->shared_from_this(), done = std::move(done)](beast::error_code e, std::size_t got) {
+      self->reading_ = false;
+      // The answer went out first: the rest of the body is not wanted.
+      if (self->answered_) return e ? self->close() : self->linger();
+      if (e) {
+        self->close();
+        return done({}, false, false);
+      }
+      bool last = self->bparser_->is_done();
+      if (got == 0 && !last)  // a chunk header only
+        return self->upload_next(self->gen_, std::move(done));
+      self->lowest().expires_never();  // the handler's own deadlines apply meanwhile
+      done(std::string_view(self->in_.get(), got), last, true);
+    });
+  }
+
+  // After an answer: a streamed body not read to its end is drained for a
+  // moment (so the client reads the answer, not a reset), then the
+  // connection closes; else the connection carries the next request.
+  void answered(bool keep) {
+    busy_ = false;
+    if (lingering_) {
+      if (reading_) {
+        answered_ = true;  // the pending read lingers when it ends
+        return;
+      }
+      return linger();
+    }
+    if (!keep) return close();
+    read();
+  }
+
+  bool upload_unfinished() const { return upload_ && bparser_ && !bparser_->is_done(); }
+
   void dispatch() {
     Request r = head();
     auto req = parser_->release();
@@ -180,6 +291,10 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
 
   void write(Response res) {
     if (closed_) return;
+    if (upload_unfinished()) {
+      keep_alive_ = false;
+      lingering_ = true;
+    }
     if (res.stream) return write_stream(std::move(res));
     res_ = {};
     res_.version(11);
@@ -190,10 +305,8 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     res_.prepare_payload();
     lowest().expires_after(ms(l_->config.write_timeout_ms));
     http::async_write(stream_, res_, [self = this->shared_from_this()](beast::error_code e, std::size_t) {
-      self->busy_ = false;
-      if (!e && self->lingering_) return self->linger();
-      if (e || !self->res_.keep_alive()) return self->close();
-      self->read();
+      if (e) return self->close();
+      self->answered(self->res_.keep_alive());
     });
   }
 
@@ -214,9 +327,14 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     sres_.body().data = nullptr;
     sres_.body().more = true;
     ssr_.emplace(sres_);
-    // The head goes out with the first piece, in one write (one packet for
-    // a small answer, instead of a head and a body).
-    pump();
+    // The head goes out with the first piece when it is already there, in
+    // one write (one packet for a small answer); else on its own at once.
+    if (source_->buffered()) return pump();
+    lowest().expires_after(ms(l_->config.write_timeout_ms));
+    http::async_write_header(stream_, *ssr_, [self = this->shared_from_this()](beast::error_code e, std::size_t) {
+      if (e) return self->close();
+      self->pump();
+    });
   }
 
   void pump() {
@@ -232,9 +350,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
         if (e) return self->close();
         if (!last) return self->pump();
         self->source_.reset();
-        self->busy_ = false;
-        if (!self->sres_.keep_alive()) return self->close();
-        self->read();
+        self->answered(self->sres_.keep_alive());
       });
     });
   }
@@ -252,12 +368,18 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   Stream stream_;
   beast::flat_buffer buf_;
   std::optional<http::request_parser<http::string_body>> parser_;
+  std::optional<http::request_parser<http::buffer_body>> bparser_;  // a streaming listener's body
+  static constexpr std::size_t kPiece = 16384;
+  std::unique_ptr<char[]> in_;  // its pieces
+  std::string collected_;       // its first stream_after bytes
   http::response<http::string_body> res_;
   http::response<http::buffer_body> sres_;
   std::optional<http::response_serializer<http::buffer_body>> ssr_;
   std::shared_ptr<BodyStream> source_;
   std::string piece_;
+  std::uint64_t gen_ = 0;  // the request's number on this connection
   bool keep_alive_ = false, closed_ = false, busy_ = false, loopback_ = false, lingering_ = false;
+  bool upload_ = false, reading_ = false, answered_ = false;
 };
 
 class Fetch;
@@ -496,7 +618,7 @@ class Fetch : public std::enable_shared_from_this<Fetch> {
   // back was a stale keep-alive connection, not a backend failure: the
   // request goes again, once, on a new connection.
   bool retry_fresh(beast::error_code e, std::size_t got) {
-    if (!reused_ || retried_ || e == beast::error::timeout || got > 0 || buf_.size() > 0) return false;
+    if (!reused_ || retried_ || pulled_ || e == beast::error::timeout || got > 0 || buf_.size() > 0) return false;
     retried_ = true;
     reused_ = false;
     conn_.reset();
@@ -509,6 +631,7 @@ class Fetch : public std::enable_shared_from_this<Fetch> {
 
   template <class S>
   void send(S& s) {
+    if (req_.body_stream) return send_streamed(s);
     if (!prepared_) {
       prepared_ = true;
       out_.version(11);
@@ -527,6 +650,68 @@ class Fetch : public std::enable_shared_from_this<Fetch> {
       if (e && self->retry_fresh(e, 0)) return;
       if (e) return self->fail(UpstreamError::Reset, "upstream reset: " + e.message());
       self->receive(s);
+    });
+  }
+
+  // A streamed body: the head with what is already there, then each piece
+  // as the source delivers it (the next one is asked for once the previous
+  // one is written).
+  template <class S>
+  void send_streamed(S& s) {
+    if (!prepared_) {
+      prepared_ = true;
+      sout_.version(11);
+      sout_.method_string(req_.method);
+      sout_.target(req_.target);
+      for (const auto& h : req_.headers) {
+        auto n = beast::string_view(h.name);
+        if (beast::iequals(n, "content-length") || beast::iequals(n, "transfer-encoding")) continue;
+        sout_.insert(h.name, h.value);
+      }
+      bool default_port = (req_.scheme == "https" && req_.port == 443) || (req_.scheme == "http" && req_.port == 80);
+      sout_.set(http::field::host, default_port ? req_.host : req_.host + ":" + std::to_string(req_.port));
+      if (req_.body_length >= 0)
+        sout_.content_length(static_cast<std::uint64_t>(req_.body_length));
+      else
+        sout_.chunked(true);
+      sout_.keep_alive(true);
+    }
+    sout_.body().data = req_.body.empty() ? nullptr : req_.body.data();
+    sout_.body().size = req_.body.size();
+    sout_.body().more = true;
+    sser_.emplace(sout_);
+    beast::get_lowest_layer(s).expires_after(remaining());
+    http::async_write(s, *sser_, [self = shared_from_this(), &s](beast::error_code e, std::size_t) {
+      if (e == http::error::need_buffer) e = {};
+      if (e == beast::error::timeout) return self->fail(UpstreamError::Timeout, "upstream request timeout");
+      if (e && self->retry_fresh(e, 0)) return;
+      if (e) return self->fail(UpstreamError::Reset, "upstream reset: " + e.message());
+      self->pull(s);
+    });
+  }
+
+  template <class S>
+  void pull(S& s) {
+    pulled_ = true;  // from here the request cannot be sent again
+    req_.body_stream->next([self = shared_from_this(), &s](std::string_view data, bool last, bool ok) {
+      if (!self->done_ || !self->conn_) return;  // failed meanwhile
+      if (!ok) return self->fail(UpstreamError::Reset, "the client's request body was cut short");
+      auto& b = self->sout_.body();
+      b.data = data.empty() ? nullptr : const_cast<char*>(data.data());
+      b.size = data.size();
+      b.more = !last;
+      // Envoy's route timeout counts from the end of the request body; until
+      // then it bounds each piece's write.
+      self->deadline_ = std::chrono::steady_clock::now() + ms(self->req_.timeout_ms);
+      beast::get_lowest_layer(s).expires_after(self->remaining());
+      http::async_write(s, *self->sser_, [self, &s, last](beast::error_code e, std::size_t) {
+        if (e == http::error::need_buffer) e = {};
+        if (e == beast::error::timeout) return self->fail(UpstreamError::Timeout, "upstream request timeout");
+        if (e) return self->fail(UpstreamError::Reset, "upstream reset: " + e.message());
+        if (!last) return self->pull(s);
+        self->req_.body_stream.reset();
+        self->receive(s);
+      });
     });
   }
 
@@ -595,6 +780,7 @@ class Fetch : public std::enable_shared_from_this<Fetch> {
   struct Source : BodyStream {
     explicit Source(std::shared_ptr<Fetch> f) : f_(std::move(f)) {}
     void next(std::function<void(std::string_view, bool, bool)> done) override { f_->reader_(std::move(done)); }
+    bool buffered() const override { return f_->buf_.size() > 0; }
     std::shared_ptr<Fetch> f_;
   };
 
@@ -640,8 +826,10 @@ class Fetch : public std::enable_shared_from_this<Fetch> {
   std::shared_ptr<GroupState> group_;
   std::string key_;
   std::shared_ptr<Conn> conn_;
-  bool reused_ = false, retried_ = false, prepared_ = false;
+  bool reused_ = false, retried_ = false, prepared_ = false, pulled_ = false;
   http::request<http::string_body> out_;
+  http::request<http::buffer_body> sout_;  // a streamed body
+  std::optional<http::request_serializer<http::buffer_body>> sser_;
   beast::flat_buffer buf_;
   std::optional<http::response_parser<http::string_body>> parser_;
   std::optional<http::response_parser<http::buffer_body>> sparser_;

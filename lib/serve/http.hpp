@@ -18,11 +18,18 @@ struct Header {
   std::string name, value;
 };
 
+class BodyStream;
+
 struct Request {
   std::string method;
   std::string target;  // path and query, as sent
   std::vector<Header> headers;
   std::string body;
+  // A streamed body (see ListenerConfig::stream_after): the body is `body`
+  // followed by what body_stream delivers; body_length is the whole body's
+  // declared length, or -1 (chunked). Null: `body` is the whole body.
+  std::shared_ptr<BodyStream> body_stream;
+  long long body_length = -1;
   bool loopback = false;  // the client connected from 127.0.0.0/8 or ::1
   bool tls = false;
 
@@ -32,7 +39,8 @@ struct Request {
   std::string query() const;  // after '?', or ""
 };
 
-// A body that arrives piece by piece (a streamed backend response).
+// A body that arrives piece by piece (a backend's response, a client's
+// large request body).
 class BodyStream {
  public:
   virtual ~BodyStream() = default;
@@ -40,6 +48,9 @@ class BodyStream {
   // complete; ok = false: the source failed (the client connection is then
   // cut, since the head is already sent). Not called again after either.
   virtual void next(std::function<void(std::string_view data, bool last, bool ok)> done) = 0;
+  // A piece is there without waiting: a response's head is then sent
+  // together with it, else on its own at once.
+  virtual bool buffered() const { return true; }
 };
 
 struct Response {
@@ -68,6 +79,12 @@ struct UpstreamRequest {
   std::string method, target;
   std::vector<Header> headers;
   std::string body;
+  // A streamed body: `body`, then what body_stream delivers, with
+  // Content-Length body_length (or chunked when -1). The request is then
+  // never sent twice once a piece was taken, and timeout_ms counts from the
+  // body's last byte (as Envoy's route timeout does).
+  std::shared_ptr<BodyStream> body_stream;
+  long long body_length = -1;
   int connect_timeout_ms = 20000;
   int timeout_ms = 60000;  // the whole exchange
   std::size_t max_response = 64u << 20;  // for a buffered response
@@ -133,6 +150,14 @@ struct ListenerConfig {
   long write_timeout_ms = 60000;
   std::size_t max_header = 64u << 10;
   std::size_t max_body = 8u << 20;
+  // 0: a request body is read whole (at most max_body) before the handler
+  // runs. Else a body of up to this size is still read whole, and a larger
+  // one (by its Content-Length, or once this much of a chunked body has
+  // come) is handed to the handler as Request::body_stream, read only as
+  // the handler asks for it, with no size limit (max_body does not apply);
+  // body_timeout_ms then bounds the wait for each piece. An answer sent
+  // before the streamed body was read to its end closes the connection.
+  std::size_t stream_after = 0;
   // Called on the loop thread once a request's head has arrived, before its
   // body is read (the request's body is then empty). A response returned
   // here is sent at once, the body is never read, and the connection closes

@@ -2,10 +2,13 @@
 // loopback backends started and stopped by the tests, health timing
 // shortened by flags. Every wait is bounded.
 #include <doctest/doctest.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <sys/resource.h>
 
 #include <atomic>
 #include <chrono>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <thread>
@@ -183,6 +186,39 @@ TEST_CASE("router e2e: upstream connections are kept alive; a stale one is retri
   CHECK(stale.requests() == 3);
   CHECK(stale.connections() == 3);  // the second and third went again on a new connection
   CHECK(g.log().find("503 UR") == std::string::npos);
+}
+
+TEST_CASE("router e2e: --upstream-max-idle bounds the idle backend connections, --upstream-idle-timeout closes them") {
+  EchoBackend slow("slow");
+  slow.set_keep_alive(true);
+  SUBCASE("at most 2 of 5 stay idle, and they close once idle for 2 s") {
+    slow.set_delay(300ms);  // the five calls overlap: five connections
+    RouterGateway g(fast({"--upstream-idle-timeout", "2000", "--upstream-max-idle", "2"}));
+    g.deploy(g.zip("Idle", "1.0", definition("Idle", "1.0", failover_root({slow.url()}), kGetItems)));
+    auto tok = g.token();
+    std::vector<std::thread> calls;
+    std::atomic<int> ok{0};
+    for (int i = 0; i < 5; ++i)
+      calls.emplace_back([&] { ok += from(g.call("GET", "/Idle/1.0/items", tok), "slow") ? 1 : 0; });
+    for (auto& t : calls) t.join();
+    CHECK(ok == 5);
+    CHECK(slow.connections() == 5);
+    CHECK(g.clusters()["clusters"][0]["open_connections"] == 2);  // three closed at once
+    auto end = std::chrono::steady_clock::now() + 6s;
+    while (g.clusters()["clusters"][0]["open_connections"] != 0 && std::chrono::steady_clock::now() < end)
+      std::this_thread::sleep_for(50ms);
+    CHECK(g.clusters()["clusters"][0]["open_connections"] == 0);
+    CHECK(from(g.call("GET", "/Idle/1.0/items", tok), "slow"));  // a new connection
+    CHECK(slow.connections() == 6);
+  }
+  SUBCASE("0 keeps none: every call opens a connection") {
+    RouterGateway g(fast({"--upstream-max-idle", "0"}));
+    g.deploy(g.zip("Idle", "1.0", definition("Idle", "1.0", failover_root({slow.url()}), kGetItems)));
+    auto tok = g.token();
+    for (int i = 0; i < 3; ++i) CHECK(from(g.call("GET", "/Idle/1.0/items", tok), "slow"));
+    CHECK(slow.connections() == 3);
+    CHECK(g.clusters()["clusters"][0]["open_connections"] == 0);
+  }
 }
 
 TEST_CASE("router e2e: the adapter's environment variables give the API-level list's Basic credentials") {
@@ -436,4 +472,337 @@ TEST_CASE("serving layer: the adapter's REST API answers past 100 idle and dripp
   CHECK_FALSE(g.proc->process().had_to_kill());
   for (int fd : fds) ::close(fd);
   g.proc.reset();
+}
+
+namespace {
+
+// A backend that reads each request's body as it arrives (Content-Length or
+// chunked), counting the bytes in `received` while it reads, and answers
+// "got N HASH" (FNV-1a of the body), then closes. One connection at a time.
+class BodySink {
+ public:
+  BodySink() {
+    lfd_ = listen_loopback(port_);
+    thread_ = std::thread([this] { loop(); });
+  }
+  ~BodySink() {
+    stop_ = true;
+    thread_.join();
+    ::close(lfd_);
+  }
+  int port() const { return port_; }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  std::atomic<long long> received{0};
+  std::atomic<int> requests{0};
+  std::atomic<bool> chunked{false};
+
+  static std::string answer(long long n, std::uint64_t h) { return "got " + std::to_string(n) + " " + std::to_string(h); }
+  static std::uint64_t fnv(std::uint64_t h, const char* p, std::size_t n) {
+    for (std::size_t i = 0; i < n; ++i) h = (h ^ static_cast<unsigned char>(p[i])) * 1099511628211ull;
+    return h;
+  }
+  static constexpr std::uint64_t kFnv0 = 14695981039346656037ull;
+
+ private:
+  // The next byte, or -1 when the connection ends or stop_ (bounded waits).
+  int byte(int fd) {
+    if (pos_ == buf_.size()) {
+      buf_.clear();
+      pos_ = 0;
+      for (int i = 0; i < 1000 && !stop_; ++i) {  // at most 10 s of silence
+        pollfd p{fd, POLLIN, 0};
+        if (::poll(&p, 1, 10) <= 0) continue;
+        char b[65536];
+        ssize_t n = ::recv(fd, b, sizeof b, 0);
+        if (n <= 0) return -1;
+        buf_.assign(b, static_cast<std::size_t>(n));
+        break;
+      }
+      if (buf_.empty()) return -1;
+    }
+    return static_cast<unsigned char>(buf_[pos_++]);
+  }
+  std::string line(int fd) {
+    std::string l;
+    for (int c; (c = byte(fd)) >= 0;) {
+      if (c == '\n') break;
+      if (c != '\r') l += static_cast<char>(c);
+    }
+    return l;
+  }
+  bool body(int fd, long long n, long long& total, std::uint64_t& h) {
+    for (long long i = 0; i < n; ++i) {
+      int c = byte(fd);
+      if (c < 0) return false;
+      char ch = static_cast<char>(c);
+      h = fnv(h, &ch, 1);
+      received = ++total;
+    }
+    return true;
+  }
+  void serve(int fd) {
+    buf_.clear();
+    pos_ = 0;
+    long long length = -1;
+    bool is_chunked = false;
+    for (std::string l = line(fd); !l.empty(); l = line(fd)) {
+      std::string lower;
+      for (char c : l) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      if (lower.rfind("content-length:", 0) == 0) length = std::atoll(lower.c_str() + 15);
+      if (lower.rfind("transfer-encoding:", 0) == 0 && lower.find("chunked") != std::string::npos) is_chunked = true;
+    }
+    chunked = is_chunked;
+    long long total = 0;
+    std::uint64_t h = kFnv0;
+    bool ok = true;
+    if (is_chunked) {
+      for (;;) {
+        long long n = std::strtoll(line(fd).c_str(), nullptr, 16);
+        if (n <= 0) break;
+        if (!(ok = body(fd, n, total, h))) break;
+        line(fd);
+      }
+      line(fd);
+    } else if (length > 0) {
+      ok = body(fd, length, total, h);
+    }
+    if (!ok) return;
+    ++requests;
+    std::string a = answer(total, h);
+    send_all(fd, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nConnection: close\r\nContent-Length: " +
+                     std::to_string(a.size()) + "\r\n\r\n" + a);
+  }
+  void loop() {
+    while (!stop_) {
+      pollfd p{lfd_, POLLIN, 0};
+      if (::poll(&p, 1, 20) <= 0) continue;
+      int fd = ::accept4(lfd_, nullptr, nullptr, SOCK_CLOEXEC);
+      if (fd < 0) continue;
+      serve(fd);
+      ::close(fd);
+    }
+  }
+  int lfd_ = -1, port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+  std::string buf_;
+  std::size_t pos_ = 0;
+};
+
+// A blocking client connection to the router.
+int connect_router(RouterGateway& g) {
+  int port = std::atoi(g.proc->router_url().substr(g.proc->router_url().rfind(':') + 1).c_str());
+  int fd = connect_loopback_nonblocking(port);
+  REQUIRE(fd >= 0);
+  pollfd w{fd, POLLOUT, 0};
+  REQUIRE(::poll(&w, 1, 2000) == 1);
+  ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+  timeval tv{10, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  return fd;
+}
+
+// Everything the router sends until it closes the connection (bounded by the receive timeout).
+std::string read_all(int fd) {
+  std::string got;
+  char b[65536];
+  for (ssize_t n; (n = ::recv(fd, b, sizeof b, 0)) > 0;) got.append(b, static_cast<std::size_t>(n));
+  return got;
+}
+
+std::string pattern(std::size_t n, unsigned seed) {
+  std::string s(n, '\0');
+  for (std::size_t i = 0; i < n; ++i) s[i] = static_cast<char>('a' + (i * 7 + seed + i / 4096) % 26);
+  return s;
+}
+
+bool wait_until(const std::function<bool()>& pred, std::chrono::milliseconds limit = 5s) {
+  auto end = std::chrono::steady_clock::now() + limit;
+  while (!pred() && std::chrono::steady_clock::now() < end) std::this_thread::sleep_for(5ms);
+  return pred();
+}
+
+}  // namespace
+
+TEST_CASE("router e2e: a request body over the retry buffer is streamed to the backend as it arrives, past 8 MiB") {
+  BodySink sink;
+  RouterGateway g;
+  g.deploy(g.zip("Upload", "1.0",
+                 definition("Upload", "1.0", failover_root({sink.url()}),
+                            "  /items:\n    post: {responses: {'200': {description: OK}}}\n")));
+  auto tok = g.token();
+  const std::string head_common = "POST /Upload/1.0/items HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer " + tok +
+                                  "\r\nContent-Type: application/octet-stream\r\n";
+
+  SUBCASE("Content-Length: 12 MiB, the second part sent only once the backend has the first") {
+    const std::size_t total = 12u << 20, first = 3u << 20;
+    std::string data = pattern(total, 1);
+    int fd = connect_router(g);
+    REQUIRE(send_all(fd, head_common + "Content-Length: " + std::to_string(total) + "\r\n\r\n" + data.substr(0, first)));
+    // The router holds at most its retry buffer (1 MiB): the backend must
+    // see body bytes while the client still holds back the rest.
+    CHECK_MESSAGE(wait_until([&] { return sink.received.load() > 0; }), "the backend got nothing of the body yet: " << g.log());
+    CHECK(sink.received.load() <= static_cast<long long>(first));
+    REQUIRE(send_all(fd, data.substr(first)));
+    std::string res = read_all(fd);
+    ::close(fd);
+    CHECK(res.rfind("HTTP/1.1 200", 0) == 0);
+    CHECK(res.find(BodySink::answer(static_cast<long long>(total), BodySink::fnv(BodySink::kFnv0, data.data(), data.size()))) !=
+          std::string::npos);
+    CHECK_FALSE(sink.chunked.load());
+  }
+
+  SUBCASE("chunked, 3 MiB in 64 KiB chunks: passed on chunked, whole") {
+    std::string data = pattern(3u << 20, 2);
+    int fd = connect_router(g);
+    REQUIRE(send_all(fd, head_common + "Transfer-Encoding: chunked\r\n\r\n"));
+    for (std::size_t at = 0; at < data.size(); at += 65536) {
+      std::string piece = data.substr(at, 65536);
+      char hex[32];
+      std::snprintf(hex, sizeof hex, "%zx\r\n", piece.size());
+      REQUIRE(send_all(fd, hex + piece + "\r\n"));
+    }
+    REQUIRE(send_all(fd, "0\r\n\r\n"));
+    std::string res = read_all(fd);
+    ::close(fd);
+    CHECK(res.rfind("HTTP/1.1 200", 0) == 0);
+    CHECK(res.find(BodySink::answer(static_cast<long long>(data.size()),
+                                    BodySink::fnv(BodySink::kFnv0, data.data(), data.size()))) != std::string::npos);
+    CHECK(sink.chunked.load());
+  }
+
+  SUBCASE("a small body is still read whole and passed with its Content-Length") {
+    HttpRequest q;
+    q.method = "POST";
+    q.url = g.proc->router_url() + "/Upload/1.0/items";
+    q.headers = {"Host: localhost", "Content-Type: text/plain"};
+    q.bearer = tok;
+    q.body = "hello";
+    auto res = http_request(q);
+    CHECK(res.status == 200);
+    CHECK(res.body == BodySink::answer(5, BodySink::fnv(BodySink::kFnv0, "hello", 5)));
+    CHECK_FALSE(sink.chunked.load());
+  }
+}
+
+TEST_CASE("router e2e: a streamed 48 MiB request body costs the router a bounded amount of memory") {
+  BodySink sink;
+  RouterGateway g;
+  g.deploy(g.zip("Big", "1.0", definition("Big", "1.0", failover_root({sink.url()}),
+                                          "  /items:\n    post: {responses: {'200': {description: OK}}}\n")));
+  auto tok = g.token();
+  long before = 0;
+  {
+    std::ifstream in("/proc/" + std::to_string(g.proc->pid()) + "/status");
+    for (std::string l; std::getline(in, l);)
+      if (l.rfind("VmRSS:", 0) == 0) before = std::atol(l.c_str() + 6);
+  }
+  std::atomic<long> peak{before};
+  std::atomic<bool> done{false};
+  std::thread sampler([&] {
+    while (!done) {
+      std::ifstream in("/proc/" + std::to_string(g.proc->pid()) + "/status");
+      for (std::string l; std::getline(in, l);)
+        if (l.rfind("VmRSS:", 0) == 0) peak = std::max(peak.load(), std::atol(l.c_str() + 6));
+      std::this_thread::sleep_for(5ms);
+    }
+  });
+  const std::size_t total = 48u << 20;
+  std::string piece = pattern(1u << 20, 3);
+  int fd = connect_router(g);
+  bool sent = send_all(fd, "POST /Big/1.0/items HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer " + tok +
+                               "\r\nContent-Length: " + std::to_string(total) + "\r\n\r\n");
+  std::uint64_t h = BodySink::kFnv0;
+  for (std::size_t at = 0; sent && at < total; at += piece.size()) {
+    sent = send_all(fd, piece);
+    h = BodySink::fnv(h, piece.data(), piece.size());
+  }
+  std::string res = read_all(fd);
+  ::close(fd);
+  done = true;
+  sampler.join();
+  CHECK(sent);
+  CHECK(res.find(BodySink::answer(static_cast<long long>(total), h)) != std::string::npos);
+  MESSAGE("router RSS " << before << " KiB before, at most " << peak.load() << " KiB while 48 MiB went through");
+  CHECK(peak.load() - before < 16 * 1024);  // far below the body's 48 MiB
+}
+
+TEST_CASE("router e2e: an answer given before a streamed body was read reaches the client whole, then the connection closes") {
+  RouterGateway g;
+  int dead = closed_port();
+  g.deploy(g.zip("Early", "1.0", definition("Early", "1.0", failover_root({"http://127.0.0.1:" + std::to_string(dead)}),
+                                            "  /items:\n    post: {responses: {'200': {description: OK}}}\n")));
+  auto tok = g.token();
+  std::string body = pattern(4u << 20, 4);
+  SUBCASE("401 for a foreign token") {
+    HttpRequest q;
+    q.method = "POST";
+    q.url = g.proc->router_url() + "/Early/1.0/items";
+    q.headers = {"Host: localhost", "Content-Type: application/octet-stream"};
+    q.bearer = "not-a-token";
+    q.body = body;
+    auto res = http_request(q);
+    CHECK(res.status == 401);
+    CHECK(code_of(res) == "900901");
+  }
+  SUBCASE("503 for a backend that refuses the connection") {
+    HttpRequest q;
+    q.method = "POST";
+    q.url = g.proc->router_url() + "/Early/1.0/items";
+    q.headers = {"Host: localhost", "Content-Type: application/octet-stream"};
+    q.bearer = tok;
+    q.body = body;
+    auto res = http_request(q);
+    CHECK(res.status == 503);
+    CHECK(code_of(res) == "102503");
+  }
+}
+
+TEST_CASE("router e2e: a response head is passed on at once, before the backend sends any of its body") {
+  int port = 0;
+  int lfd = listen_loopback(port);
+  std::atomic<bool> release{false};
+  std::thread backend([&] {
+    pollfd p{lfd, POLLIN, 0};
+    if (::poll(&p, 1, 10000) <= 0) return;
+    int fd = ::accept4(lfd, nullptr, nullptr, SOCK_CLOEXEC);
+    if (fd < 0) return;
+    char buf[4096];
+    (void)::recv(fd, buf, sizeof buf, 0);
+    send_all(fd, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 4\r\n\r\n");
+    for (int i = 0; i < 500 && !release; ++i) std::this_thread::sleep_for(10ms);
+    send_all(fd, "body");
+    ::close(fd);
+  });
+  RouterGateway g;
+  g.deploy(g.zip("Head", "1.0", definition("Head", "1.0", failover_root({"http://127.0.0.1:" + std::to_string(port)}), kGetItems)));
+  auto tok = g.token();
+  int fd = connect_router(g);
+  REQUIRE(send_all(fd, "GET /Head/1.0/items HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer " + tok + "\r\n\r\n"));
+  std::string got;
+  CHECK(wait_until([&] {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 10) == 1) {
+      char b[4096];
+      ssize_t n = ::recv(fd, b, sizeof b, 0);
+      if (n > 0) got.append(b, static_cast<std::size_t>(n));
+    }
+    return got.find("\r\n\r\n") != std::string::npos;
+  }));
+  CHECK(got.rfind("HTTP/1.1 200", 0) == 0);
+  CHECK(got.find("body") == std::string::npos);
+  release = true;
+  CHECK(wait_until([&] {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 10) == 1) {
+      char b[4096];
+      ssize_t n = ::recv(fd, b, sizeof b, 0);
+      if (n > 0) got.append(b, static_cast<std::size_t>(n));
+    }
+    return got.find("body") != std::string::npos;
+  }));
+  ::close(fd);
+  backend.join();
+  ::close(lfd);
 }

@@ -174,7 +174,8 @@ void Engine::handle(serve::Request&& req, serve::Respond respond) {
   ++x->rt->health.active;
   x->deadline_ms = x->start_ms + s.timeout_ms;
   x->retries_left = s.retry_count;
-  x->body_kept = x->req.body.size() <= config_.retry_buffer;
+  // A streamed body (larger than the retry buffer) is sent once.
+  x->body_kept = !x->req.body_stream && x->req.body.size() <= config_.retry_buffer;
   if (!x->body_kept) x->retries_left = 0;
   send(x);
 }
@@ -198,7 +199,13 @@ void Engine::send(const std::shared_ptr<Exchange>& x) {
     std::erase_if(u.headers, [](const serve::Header& hd) { return text::to_lower(hd.name) == "authorization"; });
     u.headers.push_back({"Authorization", s.basic_auth});
   }
-  u.body = x->retries_left > 0 ? x->req.body : std::move(x->req.body);
+  if (x->req.body_stream) {
+    u.body = std::move(x->req.body);
+    u.body_stream = std::move(x->req.body_stream);
+    u.body_length = x->req.body_length;
+  } else {
+    u.body = x->retries_left > 0 ? x->req.body : std::move(x->req.body);
+  }
   u.timeout_ms = static_cast<int>(left);
   u.stream = true;  // the response body is passed on as it arrives
   u.group = s.key;
@@ -258,6 +265,7 @@ void Engine::finish(const std::shared_ptr<Exchange>& x, serve::Response res, Fla
   }
   auto respond = std::move(x->respond);
   x->rt.reset();
+  x->req.body_stream.reset();  // the client's connection decides what to do with an unread body
   respond(std::move(res));
 }
 

@@ -25,8 +25,9 @@ struct EngineConfig {
   EVP_PKEY* key = nullptr;
   std::function<void(const std::string&)> log;  // one line, no newline
   std::function<long long()> wall_clock;         // seconds since the epoch
-  // Request bodies up to this size are kept for retries; a larger body is
-  // sent once (its request is not retried).
+  // Request bodies up to this size are read whole and kept for retries; a
+  // larger body is streamed to the backend as it arrives (the listener's
+  // stream_after) and sent once (its request is not retried).
   std::size_t retry_buffer = 1u << 20;
 };
 
