@@ -67,6 +67,35 @@ void log_line(const std::string& line) {
   std::fflush(stderr);
 }
 
+// The router's log lines, written in batches: a line is added on the loop
+// thread, and the batch goes out in one write when the loop gets to the
+// flush posted with its first line (at once when idle, after every ready
+// handler under load: one write for many requests).
+class LogBatch {
+ public:
+  explicit LogBatch(serve::Loop& loop) : loop_(loop) {}
+  void add(const std::string& line) {
+    buf_ += line;
+    buf_ += '\n';
+    if (buf_.size() >= (64u << 10)) return flush();
+    if (posted_) return;
+    posted_ = true;
+    loop_.post([this] { flush(); });
+  }
+  void flush() {
+    posted_ = false;
+    if (buf_.empty()) return;
+    std::fwrite(buf_.data(), 1, buf_.size(), stderr);
+    std::fflush(stderr);
+    buf_.clear();
+  }
+
+ private:
+  serve::Loop& loop_;
+  std::string buf_;
+  bool posted_ = false;
+};
+
 long long wall_seconds() {
   return static_cast<long long>(
       std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count());
@@ -285,6 +314,7 @@ void run_server_impl(const ServerConfig& config, const std::function<void(const 
   auto runtime = serve::make_runtime();
   runtime->set_pool({config.upstream_idle_timeout_ms, config.upstream_max_idle});
   serve::Loop& loop = runtime->loop();
+  LogBatch router_log(loop);
   std::unique_ptr<router::Engine> engine;
   std::mutex rebuild_mu;
   TableLoader tables;  // guarded by rebuild_mu once the workers run
@@ -407,7 +437,7 @@ void run_server_impl(const ServerConfig& config, const std::function<void(const 
     ec.health = config.health;
     ec.users.passwords = config.service.users;
     ec.key = token_key.get();
-    ec.log = log_line;
+    ec.log = [&router_log](const std::string& line) { router_log.add(line); };
     ec.wall_clock = wall_seconds;
     engine = std::make_unique<router::Engine>(loop, ec);
     serve::ListenerConfig lc;
@@ -445,6 +475,7 @@ void run_server_impl(const ServerConfig& config, const std::function<void(const 
   on_ready("portico gateway listening on " + scheme + "://" + bracket(config.host) + ":" + std::to_string(port) +
            std::string(adapter::kBasePath) + " (adapter) " + router_note + ca_note);
   runtime->run();
+  router_log.flush();
   done = true;
   // Wake the waiter if the loop ended for another reason.
   pthread_kill(waiter.native_handle(), SIGTERM);

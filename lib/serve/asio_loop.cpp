@@ -448,10 +448,16 @@ class Pools : public std::enable_shared_from_this<Pools> {
   }
 
  private:
-  bool usable(Conn& c) const {
-    if (std::chrono::steady_clock::now() - c.idle_since >= ms(config_.idle_timeout_ms)) return false;
+  bool usable(Conn& c, bool look = false) const {
+    auto idle = std::chrono::steady_clock::now() - c.idle_since;
+    if (idle >= ms(config_.idle_timeout_ms)) return false;
     auto& s = c.lowest().socket();
     if (!s.is_open()) return false;
+    // Idle for less than a second: taken without a look (a syscall per
+    // request); if the backend closed it meanwhile, the request goes again
+    // on a new connection (Fetch::retry_fresh).
+    // A streamed request body cannot go again: its connection is looked at.
+    if (!look && idle < std::chrono::seconds(1)) return true;
     // The backend may have closed it (0: end of stream) or sent something
     // unasked: either way it cannot carry a request.
     char b;
@@ -459,14 +465,14 @@ class Pools : public std::enable_shared_from_this<Pools> {
     return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
   }
   // An idle, usable connection to `key`, or null (unusable ones are closed).
-  std::shared_ptr<Conn> take(const std::string& key) {
+  std::shared_ptr<Conn> take(const std::string& key, bool look) {
     auto it = idle_.find(key);
     if (it == idle_.end()) return nullptr;
     auto& v = it->second;
     while (!v.empty()) {
       auto c = std::move(v.back());
       v.pop_back();
-      if (usable(*c)) return c;
+      if (usable(*c, look)) return c;
     }
     return nullptr;
   }
@@ -551,6 +557,7 @@ class Fetch : public std::enable_shared_from_this<Fetch> {
   }
 
   const std::string& key() const { return key_; }
+  bool streamed() const { return req_.body_stream != nullptr; }
   const std::shared_ptr<GroupState>& group() const { return group_; }
 
  private:
@@ -843,7 +850,7 @@ class Fetch : public std::enable_shared_from_this<Fetch> {
 // (or overflow): serve::admit() decides.
 bool Pools::place(const std::shared_ptr<Fetch>& f, bool may_queue) {
   const auto& g = f->group();
-  if (auto c = take(f->key())) {
+  if (auto c = take(f->key(), f->streamed())) {
     f->use(std::move(c), true);
     return true;
   }
@@ -901,7 +908,7 @@ void Pools::schedule_sweep() {
     bool any = false;
     for (auto it = self->idle_.begin(); it != self->idle_.end();) {
       auto& v = it->second;
-      std::erase_if(v, [&](const std::shared_ptr<Conn>& c) { return !self->usable(*c); });
+      std::erase_if(v, [&](const std::shared_ptr<Conn>& c) { return !self->usable(*c, true); });
       any = any || !v.empty();
       it = v.empty() ? self->idle_.erase(it) : std::next(it);
     }

@@ -47,13 +47,13 @@ TEST_CASE("router e2e: primary killed -> 503 102503 until the checks notice -> b
   auto b = g.until("/Inventory/2.1.0/items", tok, [](auto& x) { return from(x, "backup"); });
   CHECK(from(b, "backup"));
   CHECK(g.proc->process().wait_for_stderr("unhealthy after 2 failed checks", 2s));
-  CHECK(g.log().find("traffic now to priority 1 " + backup.url("/api")) != std::string::npos);
-  CHECK(g.log().find("router: GET /Inventory/2.1.0/items 503 UF " ) != std::string::npos);
+  CHECK(g.logged("traffic now to priority 1 " + backup.url("/api")));
+  CHECK(g.logged("router: GET /Inventory/2.1.0/items 503 UF "));
 
   EchoBackend again("primary", 200, primary_port);  // restarted
   auto back = g.until("/Inventory/2.1.0/items", tok, [](auto& x) { return from(x, "primary"); });
   CHECK(from(back, "primary"));
-  CHECK(g.log().find("healthy after 2 passed checks; traffic now to priority 0") != std::string::npos);
+  CHECK(g.logged("healthy after 2 passed checks; traffic now to priority 0"));
   auto view = g.clusters();
   CHECK(view["clusters"][0]["serving"] == again.url("/api"));
 }
@@ -255,7 +255,7 @@ TEST_CASE("router e2e: 401 and 404 bodies, /health, undeclared method, unknown h
   auto h = g.call("GET", "/health");
   CHECK(h.status == 200);
   CHECK(json::parse(h.body) == json{{"status", "healthy"}});
-  CHECK(g.log().find("router: POST /Pets/1.0/items 404 NR") != std::string::npos);
+  CHECK(g.logged("router: POST /Pets/1.0/items 404 NR"));
 }
 
 TEST_CASE("router e2e: undeploy during traffic: requests in flight finish, later ones get 404") {
@@ -384,8 +384,8 @@ TEST_CASE("router e2e: a backend that closes without answering is 503 102509, a 
   CHECK(code_of(nc) == "102507");
   CHECK(json::parse(nc.body)["message"] == "Upstream not configured for the resource");
   CHECK(b1.requests() + b2.requests() == 0);
-  CHECK(g.log().find("router: GET /Odd/1.0/named 500 NC") != std::string::npos);
-  CHECK(g.log().find("router: GET /Odd/1.0/items 503 UR") != std::string::npos);
+  CHECK(g.logged("router: GET /Odd/1.0/named 500 NC"));
+  CHECK(g.logged("router: GET /Odd/1.0/items 503 UR"));
 }
 
 TEST_CASE("router e2e: a response body is streamed: its first part reaches the client before the backend ends it") {

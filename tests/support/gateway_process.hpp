@@ -306,6 +306,11 @@ class GatewayProcess {
 
   ChildProcess& process() { return *proc_; }
   std::string log() { return proc_->stderr_text(); }
+  // Waits (bounded) until the log has `needle`: the router writes its access
+  // log in batches, possibly just after the answer went out.
+  bool logged(const std::string& needle, std::chrono::milliseconds limit = std::chrono::seconds(3)) {
+    return proc_->wait_for_stderr(needle, limit);
+  }
 
   // SIGTERM (or sig), at most 10 s, then SIGKILL; returns the exit status.
   int stop(int sig = SIGTERM) { return proc_->terminate(sig, std::chrono::seconds(10)); }
@@ -378,6 +383,7 @@ struct TempGateway {
   }
   int stop(int sig = SIGTERM) { return proc->stop(sig); }
   std::string log() { return proc->log(); }
+  bool logged(const std::string& needle) { return proc->logged(needle); }
   // https://127.0.0.1:PORT (no base path)
   std::string origin() const { return "https://127.0.0.1:" + std::to_string(proc->port()); }
   std::string ca() const { return proc->ca_file(); }
