@@ -34,14 +34,6 @@ using nlohmann::json;
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
-// Under AddressSanitizer everything is several times slower and freed memory
-// sits in ASan's quarantine instead of going back to the system.
-#if defined(__SANITIZE_ADDRESS__)
-constexpr bool kSanitized = true;
-#else
-constexpr bool kSanitized = false;
-#endif
-
 namespace {
 
 const std::string kBase = "/api/mgw/adapter/0.1";
