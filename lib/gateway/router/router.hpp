@@ -6,6 +6,7 @@
 // The engine (engine.hpp) carries out the decisions on a serve::Loop.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -13,6 +14,7 @@
 #include <regex>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "doc/document.hpp"
@@ -64,12 +66,15 @@ inline constexpr std::size_t kNoCluster = static_cast<std::size_t>(-1);
 // Where one environment of a route sends its traffic.
 struct Target {
   bool has_list = false;          // the model names a list for this environment
-  std::size_t cluster = kNoCluster;  // index into Table::clusters; kNoCluster with has_list: dropped (NC)
+  // Index into the API's own clusters (ApiPart::clusters): Table::clusters[ApiEntry::cluster_base + cluster].
+  // kNoCluster with has_list: dropped (NC).
+  std::size_t cluster = kNoCluster;
   std::string base;               // what the base path is rewritten to
 };
 
 struct RouteEntry {
   std::string resource;  // the path item, e.g. /pets/{id}
+  std::string pattern;   // the source of `regex`
   std::regex regex;      // over the whole path, base path included
   int params = 0;
   bool wildcard = false;
@@ -81,22 +86,76 @@ struct RouteEntry {
 struct ApiEntry {
   std::string name, version, basepath;
   std::vector<std::string> vhosts;
-  std::vector<RouteEntry> routes;  // in matching order
+  // In matching order; built once per deployed revision and shared by every
+  // table that holds the API (never copied when another API changes).
+  std::shared_ptr<const std::vector<RouteEntry>> routes = std::make_shared<const std::vector<RouteEntry>>();
+  std::size_t cluster_base = 0;  // where this API's clusters start in Table::clusters
 };
 
 struct Table {
-  std::vector<ApiEntry> apis;
-  std::vector<ClusterSpec> clusters;
+  std::vector<ApiEntry> apis;          // in matching order (longer base paths first)
+  std::vector<ClusterSpec> clusters;   // each API's, in the order the APIs were given
   std::vector<std::string> warnings;  // APIs that could not be loaded
 };
 
 // An environment variable's value (nullopt: not set).
 using EnvLookup = std::function<std::optional<std::string>(const std::string& name)>;
 
-// Builds the table from the model of each API. Never re-derives precedence:
-// every route's list comes from endpoints::resolve. `env` (default: the
-// process environment) gives the adapter's endpoint credentials variables.
+// One API's part of the table: its entry (routes with their regexes
+// compiled; cluster_base 0) and its clusters, which the routes' targets index.
+struct ApiPart {
+  ApiEntry entry;
+  std::vector<ClusterSpec> clusters;
+};
+
+// Builds one API's part from its model. Never re-derives precedence: every
+// route's list comes from endpoints::resolve. `env` (default: the process
+// environment) gives the adapter's endpoint credentials variables.
+std::shared_ptr<const ApiPart> build_part(const LoadedApi& api, const EnvLookup& env = nullptr);
+
+// The table of the parts, in the order given (the store's): their clusters
+// one after another (each entry's cluster_base set), then the APIs in
+// matching order, longer base paths first, the given order kept among
+// equals. Costs a copy of each entry's names and of each cluster, never a
+// route: cheap next to building a part.
+std::shared_ptr<const Table> assemble(const std::vector<std::shared_ptr<const ApiPart>>& parts);
+
+// The table of every API, built whole: assemble() of each build_part().
 std::shared_ptr<const Table> build_table(const std::vector<LoadedApi>& apis, const EnvLookup& env = nullptr);
+
+// The table kept between deploys, so that a deploy builds the API that
+// changed and not every deployed one: each deployed API's part is kept with
+// the revision it was built from, and the table is assembled from the parts.
+// Equal to build_table() of the same APIs in the same order.
+class TableCache {
+ public:
+  explicit TableCache(EnvLookup env = nullptr) : env_(std::move(env)) {}
+  struct Deployed {
+    std::string key;             // the deployment's identity (its name and version)
+    std::uint64_t revision = 0;  // changes whenever anything the API is built from changes
+  };
+  // The API at deployed[index]: nullopt when it is gone meanwhile (left out,
+  // tried again at the next update); throws when it cannot be served (left
+  // out until its revision changes).
+  using Loader = std::function<std::optional<LoadedApi>(std::size_t index)>;
+  using OnError = std::function<void(std::size_t index, const std::string& what)>;
+
+  // The table of `deployed` (in the store's order): an API whose part is not
+  // kept at its revision is loaded and built; the parts of APIs no longer
+  // deployed are dropped.
+  std::shared_ptr<const Table> update(const std::vector<Deployed>& deployed, const Loader& load,
+                                      const OnError& on_error = nullptr);
+  std::size_t parts_built() const { return built_; }  // since construction
+
+ private:
+  struct Kept {
+    std::uint64_t revision = 0;
+    std::shared_ptr<const ApiPart> part;  // null: could not be served at this revision
+  };
+  EnvLookup env_;
+  std::unordered_map<std::string, Kept> kept_;
+  std::size_t built_ = 0;
+};
 
 // The adapter's variable for an API-level list's Basic credentials:
 // api_<hex SHA-1 of "NAME:VERSION">_{prod,sand}_basic_{username,password}.
