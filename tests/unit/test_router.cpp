@@ -692,6 +692,9 @@ paths:
     std::size_t before = loads;
     auto incremental = update();
     CHECK(loads - before == loaded);  // only the APIs that changed were loaded and built
+    std::size_t i = 0;  // the clusters read in sequence are the clusters by index
+    for (const auto& c : incremental->clusters) CHECK(&c == &incremental->clusters[i++]);
+    CHECK(i == incremental->clusters.size());
     CHECK(describe(*incremental) == describe(*full));
     CHECK(decisions(*incremental, basepaths) == decisions(*full, basepaths));
     return incremental;

@@ -435,16 +435,26 @@ std::shared_ptr<const ApiPart> build_part(const LoadedApi& api, const EnvLookup&
   return part;
 }
 
+const ClusterSpec& ClusterList::operator[](std::size_t i) const {
+  std::size_t c = static_cast<std::size_t>(std::upper_bound(starts_.begin(), starts_.end(), i) - starts_.begin()) - 1;
+  return (*chunks_[c])[i - starts_[c]];
+}
+
+void ClusterList::append(std::shared_ptr<const std::vector<ClusterSpec>> clusters) {
+  if (!clusters || clusters->empty()) return;
+  starts_.push_back(size_);
+  size_ += clusters->size();
+  chunks_.push_back(std::move(clusters));
+}
+
 std::shared_ptr<const Table> assemble(const std::vector<std::shared_ptr<const ApiPart>>& parts) {
   auto table = std::make_shared<Table>();
-  std::size_t clusters = 0;
-  for (const auto& p : parts) clusters += p->clusters.size();
-  table->clusters.reserve(clusters);
   table->apis.reserve(parts.size());
   for (const auto& p : parts) {
     ApiEntry e = p->entry;  // its routes shared, not copied
     e.cluster_base = table->clusters.size();
-    table->clusters.insert(table->clusters.end(), p->clusters.begin(), p->clusters.end());
+    // Its clusters shared too: the pointer owns the part, points at its clusters.
+    table->clusters.append(std::shared_ptr<const std::vector<ClusterSpec>>(p, &p->clusters));
     table->apis.push_back(std::move(e));
   }
   std::stable_sort(table->apis.begin(), table->apis.end(),
@@ -461,29 +471,31 @@ std::shared_ptr<const Table> build_table(const std::vector<LoadedApi>& apis, con
 
 std::shared_ptr<const Table> TableCache::update(const std::vector<Deployed>& deployed, const Loader& load,
                                                 const OnError& on_error) {
-  std::unordered_map<std::string, Kept> next;
+  // Updated in place: every deployed API is marked with this update's
+  // number, and those left unmarked (undeployed) are dropped at the end.
+  ++generation_;
   std::vector<std::shared_ptr<const ApiPart>> parts;
   parts.reserve(deployed.size());
   for (std::size_t i = 0; i < deployed.size(); ++i) {
     const Deployed& d = deployed[i];
-    Kept k;
-    if (auto it = kept_.find(d.key); it != kept_.end() && it->second.revision == d.revision) {
-      k = std::move(it->second);
-    } else {
+    auto it = kept_.find(d.key);
+    if (it == kept_.end() || it->second.revision != d.revision) {
+      Kept k;
       k.revision = d.revision;
       try {
         auto api = load(i);
-        if (!api) continue;  // gone meanwhile: nothing kept, the next update tries again
+        if (!api) continue;  // gone meanwhile: nothing kept (dropped below), the next update tries again
         k.part = build_part(*api, env_);
         ++built_;
       } catch (const std::exception& e) {
         if (on_error) on_error(i, e.what());
       }
+      it = kept_.insert_or_assign(d.key, std::move(k)).first;
     }
-    if (k.part) parts.push_back(k.part);
-    next.insert_or_assign(d.key, std::move(k));
+    it->second.generation = generation_;
+    if (it->second.part) parts.push_back(it->second.part);
   }
-  kept_ = std::move(next);  // undeployed APIs are forgotten
+  std::erase_if(kept_, [this](const auto& kv) { return kv.second.generation != generation_; });
   return assemble(parts);
 }
 

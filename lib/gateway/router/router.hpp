@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <optional>
@@ -92,9 +93,56 @@ struct ApiEntry {
   std::size_t cluster_base = 0;  // where this API's clusters start in Table::clusters
 };
 
+// Every API's clusters, one after another, as one sequence: read in place
+// from the API parts they belong to (assembling a table copies no cluster).
+class ClusterList {
+ public:
+  class iterator {
+   public:
+    using iterator_category = std::forward_iterator_tag;
+    using value_type = ClusterSpec;
+    using difference_type = std::ptrdiff_t;
+    using pointer = const ClusterSpec*;
+    using reference = const ClusterSpec&;
+    const ClusterSpec& operator*() const { return (*list_->chunks_[chunk_])[at_]; }
+    const ClusterSpec* operator->() const { return &**this; }
+    iterator& operator++() {
+      if (++at_ == list_->chunks_[chunk_]->size()) {
+        ++chunk_;
+        at_ = 0;
+      }
+      return *this;
+    }
+    iterator operator++(int) {
+      iterator old = *this;
+      ++*this;
+      return old;
+    }
+    bool operator==(const iterator& o) const { return chunk_ == o.chunk_ && at_ == o.at_; }
+
+   private:
+    friend class ClusterList;
+    iterator(const ClusterList* l, std::size_t chunk) : list_(l), chunk_(chunk) {}
+    const ClusterList* list_ = nullptr;
+    std::size_t chunk_ = 0, at_ = 0;
+  };
+  std::size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  const ClusterSpec& operator[](std::size_t i) const;  // i < size(); a search among the APIs
+  iterator begin() const { return iterator(this, 0); }
+  iterator end() const { return iterator(this, chunks_.size()); }
+  // Appends a part's clusters (shared, never copied).
+  void append(std::shared_ptr<const std::vector<ClusterSpec>> clusters);
+
+ private:
+  std::vector<std::shared_ptr<const std::vector<ClusterSpec>>> chunks_;  // none empty
+  std::vector<std::size_t> starts_;                                      // index of each chunk's first
+  std::size_t size_ = 0;
+};
+
 struct Table {
-  std::vector<ApiEntry> apis;          // in matching order (longer base paths first)
-  std::vector<ClusterSpec> clusters;   // each API's, in the order the APIs were given
+  std::vector<ApiEntry> apis;  // in matching order (longer base paths first)
+  ClusterList clusters;        // each API's, in the order the APIs were given
   std::vector<std::string> warnings;  // APIs that could not be loaded
 };
 
@@ -116,8 +164,8 @@ std::shared_ptr<const ApiPart> build_part(const LoadedApi& api, const EnvLookup&
 // The table of the parts, in the order given (the store's): their clusters
 // one after another (each entry's cluster_base set), then the APIs in
 // matching order, longer base paths first, the given order kept among
-// equals. Costs a copy of each entry's names and of each cluster, never a
-// route: cheap next to building a part.
+// equals. Costs a copy of each entry's names, never of a route or a
+// cluster: cheap next to building a part.
 std::shared_ptr<const Table> assemble(const std::vector<std::shared_ptr<const ApiPart>>& parts);
 
 // The table of every API, built whole: assemble() of each build_part().
@@ -151,10 +199,12 @@ class TableCache {
   struct Kept {
     std::uint64_t revision = 0;
     std::shared_ptr<const ApiPart> part;  // null: could not be served at this revision
+    std::uint64_t generation = 0;         // the last update that found it deployed
   };
   EnvLookup env_;
   std::unordered_map<std::string, Kept> kept_;
   std::size_t built_ = 0;
+  std::uint64_t generation_ = 0;
 };
 
 // The adapter's variable for an API-level list's Basic credentials:
