@@ -154,7 +154,12 @@ deploy_apis() {
   codes=$(timeout "$MAX_TIME" curl -K "$dir/curl.cfg" | sort | uniq -c | awk '$2 != 200 { printf "%s:%s ", $2, $1 }' || true)
   stop_gateway
   rm -rf "$dir" "$TMP/gw-apis-$n"
-  if [[ -n "$codes" ]]; then APIS_CELLS="http-$codes||"; return; fi
+  if [[ -n "$codes" ]]; then
+    log "apis: N=$n: answers other than 200 ($codes); the gateway exited with $GW_RC; the end of its log:"
+    tail -n 5 "$TMP/gateway.err" >&2
+    APIS_CELLS="http-$codes||"
+    return
+  fi
   APIS_CELLS=$(grep 'POST .*/apis ' "$TMP/gateway.err" | awk -v n="$n" '{ sub(/ms$/, "", $NF); t[NR] = $NF; s += $NF }
     END { if (NR != n) { printf "logged-%d||", NR; exit }
           k = int(n / 10); if (k < 1) k = 1
