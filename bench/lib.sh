@@ -104,6 +104,9 @@ make_tmp() { # make_tmp NAME
 start_gateway() {
   local dir=$1 started deadline rc re; shift
   log "starting $PORTICO gateway --listen 127.0.0.1:0 --data-dir $dir${*:+ $*}"
+  # A gateway started before in this TMP left its "listening on" line there: read
+  # before the new one's redirection truncates the file, it would name a port closed.
+  rm -f "$TMP/gateway.out" "$TMP/gateway.err"
   "$PORTICO" gateway --listen 127.0.0.1:0 --data-dir "$dir" "$@" \
     </dev/null >"$TMP/gateway.out" 2>"$TMP/gateway.err" &
   GW_PID=$!

@@ -3,7 +3,8 @@
 # the time ratio per doubling (about 2 is linear, about 4 quadratic).
 #
 # Usage:
-#   bench/scaling.sh           # both cases, BENCH_STEPS doublings each
+#   bench/scaling.sh           # every case, BENCH_STEPS doublings each
+#   BENCH_CASES=apis bench/scaling.sh
 #   bench/scaling.sh --help
 #
 # Runnable from any directory. Environment:
@@ -11,6 +12,8 @@
 #   BENCH_MERGE_START     keys of the merged map at the first step (default: 20000)
 #   BENCH_URLS_START      failover URLs at the first step        (default: 5000)
 #   BENCH_PATHS_START     path items at the first step           (default: 4000)
+#   BENCH_APIS_START      APIs deployed at the first step        (default: 250)
+#   BENCH_CASES           the cases to run, in order     (default: merge urls paths apis)
 #   BENCH_STEPS           sizes per case, each twice the last     (default: 4)
 #   BENCH_MAX_TIME        bound on each command, s               (default: 300)
 #   BENCH_KEEP=1          keep the temporary folder (inputs, zips, gateway log)
@@ -30,9 +33,18 @@
 # For each size: `portico validate` (wall time, bash $EPOCHREALTIME), and the
 # gateway's acceptance of the project zipped (POST /apis?override=true, the time from
 # the gateway's access log).
+#   apis   N small APIs (three routes, one cluster each) deployed one after another
+#          into one fresh gateway (its own data directory per size, one curl process,
+#          one connection): every deploy once rebuilt the router's whole table (every
+#          archive read again, every API's routes and clusters built again)
+# For apis: the gateway's time of the N deploys (access log, the router's table
+# included), summed, with its ratio to the size before (about 2x linear, about 4x
+# quadratic); the mean per deploy; the mean of the last tenth of the deploys (the cost
+# of one deploy into a gateway that holds about N APIs: flat when linear).
 #
 # Output: one table per case: N, input size, validate ms and its ratio to the row
-# above, gateway ms and its ratio. Figures are printed, never asserted.
+# above, gateway ms and its ratio (apis: the columns above). Figures are printed,
+# never asserted.
 
 set -euo pipefail
 
@@ -41,17 +53,21 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 MERGE_START=${BENCH_MERGE_START:-20000}
 URLS_START=${BENCH_URLS_START:-5000}
 PATHS_START=${BENCH_PATHS_START:-4000}
+APIS_START=${BENCH_APIS_START:-250}
+CASES=${BENCH_CASES:-merge urls paths apis}
 STEPS=${BENCH_STEPS:-4}
 MAX_TIME=${BENCH_MAX_TIME:-300}
 
 bench_args "$@"
-require_positive MERGE_START URLS_START PATHS_START STEPS MAX_TIME
+require_positive MERGE_START URLS_START PATHS_START APIS_START STEPS MAX_TIME
 require_tools "curl zip bsdextrautils coreutils gawk" curl zip awk column timeout
 require_bash5
 require_portico
+for c in $CASES; do
+  case $c in merge | urls | paths | apis) ;; *) die "unknown case '$c' in BENCH_CASES (merge, urls, paths, apis)" ;; esac
+done
 
 make_tmp scaling
-start_gateway "$TMP/gw" --plain-http --router-listen 127.0.0.1:0 --max-upload 268435456
 
 api_yaml() { # api_yaml NAME FAILOVERS
   awk -v name="$1" -v n="$2" 'BEGIN {
@@ -115,13 +131,67 @@ gateway_ms() { # gateway_ms ZIP: the gateway's own time for POST /apis, from its
   grep 'POST .*/apis' "$TMP/gateway.err" | tail -n 1 | awk '{ sub(/ms$/, "", $NF); print $NF }'
 }
 
+# deploy_apis N: N small projects zipped (Api1..ApiN, base paths /api1..), then deployed
+# one after another into a fresh gateway by one curl process. Sets APIS_CELLS to the
+# table cells "total ms|mean ms|last-tenth mean ms" from the gateway's access log (or
+# "http-" and the codes that were not 200).
+deploy_apis() {
+  local n=$1 dir="$TMP/apis-$n" i codes
+  mkdir -p "$dir"
+  for ((i = 1; i <= n; i++)); do
+    mkdir -p "$dir/$i/Project/Definitions"
+    api_yaml "Api$i" 0 >"$dir/$i/Project/api.yaml"
+    definition "Api$i" 0 2 >"$dir/$i/Project/Definitions/swagger.yaml"
+    (cd "$dir/$i" && zip -q -r -X project.zip Project && rm -rf Project)
+  done
+  start_gateway "$TMP/gw-apis-$n" --plain-http --router-listen 127.0.0.1:0
+  for ((i = 1; i <= n; i++)); do
+    curl_config
+    printf 'url = "%s/apis"\nform = "file=@%s"\noutput = "/dev/null"\nwrite-out = "%%{http_code}\\n"\n' \
+      "$BASE" "$dir/$i/project.zip"
+    if ((i < n)); then echo 'next'; fi
+  done >"$dir/curl.cfg"
+  codes=$(timeout "$MAX_TIME" curl -K "$dir/curl.cfg" | sort | uniq -c | awk '$2 != 200 { printf "%s:%s ", $2, $1 }' || true)
+  stop_gateway
+  rm -rf "$dir" "$TMP/gw-apis-$n"
+  if [[ -n "$codes" ]]; then
+    log "apis: N=$n: answers other than 200 ($codes); the gateway exited with $GW_RC; the end of its log:"
+    tail -n 5 "$TMP/gateway.err" >&2
+    APIS_CELLS="http-$codes||"
+    return
+  fi
+  APIS_CELLS=$(grep 'POST .*/apis ' "$TMP/gateway.err" | awk -v n="$n" '{ sub(/ms$/, "", $NF); t[NR] = $NF; s += $NF }
+    END { if (NR != n) { printf "logged-%d||", NR; exit }
+          k = int(n / 10); if (k < 1) k = 1
+          for (i = n - k + 1; i <= n; i++) l += t[i]
+          printf "%.1f|%.2f|%.2f", s, s / n, l / k }')
+}
+
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a ~ /^[0-9.]+$/ && b ~ /^[0-9.]+$/ && b > 0) printf "%.2fx", a / b; else print "-" }'; }
 
 echo "portico: time per doubling of N (about 2x per step is linear, about 4x quadratic)"
 echo "  date:    $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo "  host:    $(host_summary)"
 echo "  portico: $PORTICO ($(portico_version))"
-for c in merge urls paths; do
+for c in $CASES; do
+  if [[ $c == apis ]]; then
+    n=$APIS_START rows=() prev=""
+    for ((s = 0; s < STEPS; s++)); do
+      log "apis: N=$n"
+      deploy_apis "$n"
+      total=${APIS_CELLS%%|*}
+      rows+=("$n|$total|$(ratio "$total" "$prev")|${APIS_CELLS#*|}")
+      prev=$total
+      n=$((n * 2))
+    done
+    echo
+    echo "apis: N small APIs deployed one after another into one gateway (each deploy includes the router's table)"
+    table "N|gateway ms, all N deploys|ratio|ms per deploy|ms per deploy, last tenth" "${rows[@]}"
+    continue
+  fi
+  if [[ -z "${GW_PID:-}" ]]; then
+    start_gateway "$TMP/gw" --plain-http --router-listen 127.0.0.1:0 --max-upload 268435456
+  fi
   n=$(case $c in merge) echo "$MERGE_START" ;; urls) echo "$URLS_START" ;; *) echo "$PATHS_START" ;; esac)
   rows=()
   prev_v="" prev_g=""
@@ -142,5 +212,5 @@ for c in merge urls paths; do
     *) echo "paths: N path items, each its own route (gateway time includes the router's table)" ;;
   esac
   table "N|MiB|validate ms|ratio|gateway ms|ratio" "${rows[@]}"
+  stop_gateway
 done
-stop_gateway

@@ -101,42 +101,34 @@ long long wall_seconds() {
       std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count());
 }
 
-// The router's table from every deployment in the store. Each deployment's
-// parsed archive is kept while its bytes are unchanged, so that a deploy
-// parses its own definition again, not every deployed one.
+// The router's table from every deployment in the store, kept between
+// deploys: only a deployment whose revision changed (deployed, overridden,
+// its environments updated) has its archive read and its part of the table
+// built; the others keep theirs, so a deploy costs about its own API.
 class TableLoader {
  public:
   std::shared_ptr<const router::Table> load(const adapter::Store& store) {
-    std::vector<router::LoadedApi> apis;
-    std::map<std::string, Entry> kept;
-    for (auto& [d, bytes] : store.snapshot()) {
+    std::vector<adapter::Deployment> all = store.list();
+    std::vector<router::TableCache::Deployed> deployed;
+    deployed.reserve(all.size());
+    for (const auto& d : all) deployed.push_back({d.name + '\n' + d.version, d.revision});
+    auto load_one = [&](std::size_t i) -> std::optional<router::LoadedApi> {
+      const adapter::Deployment& d = all[i];
+      auto bytes = store.read_archive(d);
+      if (!bytes) return std::nullopt;  // replaced or removed since: that change rebuilds again
       std::vector<std::string> vhosts;
       for (const auto& t : d.targets)
         if (std::find(vhosts.begin(), vhosts.end(), t.vhost) == vhosts.end()) vhosts.push_back(t.vhost);
-      std::string key = d.name + '\n' + d.version + '\n' + d.basepath;
-      for (const auto& v : vhosts) key += '\n' + v;
-      if (auto it = cache_.find(key); it != cache_.end() && it->second.archive == bytes) {
-        apis.push_back(it->second.api);
-        kept.emplace(key, std::move(it->second));
-        continue;
-      }
-      try {
-        apis.push_back(router::load_api(d.name, d.version, d.basepath, vhosts, bytes));
-        kept.emplace(key, Entry{bytes, apis.back()});
-      } catch (const std::exception& e) {
-        log_line(std::string("router: cannot serve ") + d.name + " " + d.version + ": " + e.what());
-      }
-    }
-    cache_ = std::move(kept);  // undeployed APIs are forgotten
-    return router::build_table(apis);
+      return router::load_api(d.name, d.version, d.basepath, vhosts, *bytes);
+    };
+    auto failed = [&](std::size_t i, const std::string& what) {
+      log_line("router: cannot serve " + all[i].name + " " + all[i].version + ": " + what);
+    };
+    return cache_.update(deployed, load_one, failed);
   }
 
  private:
-  struct Entry {
-    std::string archive;  // the deployed zip, compared byte for byte
-    router::LoadedApi api;
-  };
-  std::map<std::string, Entry> cache_;
+  router::TableCache cache_;
 };
 
 

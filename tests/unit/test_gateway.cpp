@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include <filesystem>
+#include <set>
 
 using namespace portico;
 using nlohmann::json;
@@ -367,4 +368,53 @@ TEST_CASE("gateway service: an existing API without override gets 409 without it
   auto parsed = doc::bytes_parsed() - before;
   CHECK(parsed >= big.size());
   CHECK(parsed < 2 * big.size());
+}
+
+TEST_CASE("gateway store: every put and update gives a new revision; read_archive reads the current revision only") {
+  test::TempDir dir;
+  gateway::adapter::Store store(dir.path);
+  using gateway::adapter::Deployment;
+  auto deployment = [](const std::string& name) {
+    return Deployment{name, "1.0.0", "HTTP", "/" + name, {{"Default", "localhost"}}, 1, ""};
+  };
+  store.put(deployment("a"), "zip of a, first");
+  store.put(deployment("b"), "zip of b");
+  auto first = store.list();
+  REQUIRE(first.size() == 2);
+  CHECK(first[0].revision != 0);
+  CHECK(first[0].revision != first[1].revision);
+  CHECK(store.list()[0].revision == first[0].revision);  // unchanged while nothing changes
+  CHECK(store.read_archive(first[0]) == "zip of a, first");
+  CHECK(store.read_archive(first[1]) == "zip of b");
+
+  // Override: a new revision in place; the old one's archive is no longer read.
+  store.put(deployment("a"), "zip of a, second");
+  auto second = store.list();
+  REQUIRE(second.size() == 2);
+  CHECK(second[0].name == "a");
+  CHECK(second[0].revision != first[0].revision);
+  CHECK(second[0].revision != first[1].revision);
+  CHECK(second[1].revision == first[1].revision);
+  CHECK_FALSE(store.read_archive(first[0]));
+  CHECK(store.read_archive(second[0]) == "zip of a, second");
+
+  // An update (environments changed, same archive) is a new revision too.
+  Deployment b = second[1];
+  b.targets.push_back({"Sandbox", "sandbox.example.com"});
+  store.update(b);
+  auto third = store.list();
+  CHECK(third[1].revision != second[1].revision);
+  CHECK(third[1].revision != second[0].revision);
+  CHECK(store.read_archive(third[1]) == "zip of b");
+  CHECK_FALSE(store.read_archive(second[1]));
+
+  // Undeploy, then deploy again: never a revision given before.
+  store.remove("a", "1.0.0");
+  CHECK_FALSE(store.read_archive(second[0]));
+  store.put(deployment("a"), "zip of a, third");
+  auto fourth = store.list();
+  REQUIRE(fourth.size() == 2);
+  std::set<std::uint64_t> seen{first[0].revision, first[1].revision, second[0].revision, third[1].revision};
+  CHECK_FALSE(seen.count(fourth[1].revision));
+  CHECK(store.read_archive(fourth[1]) == "zip of a, third");
 }

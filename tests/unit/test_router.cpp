@@ -4,8 +4,11 @@
 // fake event loop.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <deque>
 #include <nlohmann/json.hpp>
+#include <set>
+#include <tuple>
 
 #include "crypto/jwt.hpp"
 #include "crypto/keys.hpp"
@@ -13,6 +16,7 @@
 #include "gateway/router/health.hpp"
 #include "gateway/router/router.hpp"
 #include "util/base64.hpp"
+#include "util/error.hpp"
 
 using namespace portico;
 using namespace portico::gateway::router;
@@ -146,7 +150,7 @@ TEST_CASE("router: the table has one cluster per list the model builds, with the
   CHECK_FALSE(t.clusters[1].health_checked());
   // Literal paths first, then fewer parameters, /* last.
   std::vector<std::string> order;
-  for (const auto& r : t.apis[0].routes) order.push_back(r.resource);
+  for (const auto& r : *t.apis[0].routes) order.push_back(r.resource);
   CHECK(order == std::vector<std::string>{"/items", "/items/mine", "/orders", "/mixed", "/items/{id}", "/files/*"});
 }
 
@@ -533,4 +537,230 @@ TEST_CASE("router: the adapter's environment variables give an API-level list's 
               "      urls: [http://127.0.0.1:9001/orders-api]\n      securityConfig: {type: BASIC, username: r, password: q}\n");
   auto rt = build_table({api(res)}, env);
   CHECK(rt->clusters[1].basic_auth == "Basic " + base64::encode("r:q"));
+}
+
+namespace {
+
+LoadedApi named_api(const std::string& name, const std::string& basepath, const std::string& def,
+                    std::vector<std::string> vhosts = {"localhost"}) {
+  LoadedApi a = api(def, std::move(vhosts));
+  a.name = name;
+  a.basepath = basepath;
+  return a;
+}
+
+// Everything a table holds, routes and clusters in order (a route's target
+// by its index in Table::clusters and that cluster's key).
+std::string describe(const Table& t) {
+  auto key = [](std::string k) {
+    std::replace(k.begin(), k.end(), '\n', '|');
+    return k;
+  };
+  std::string out;
+  auto target = [&](const ApiEntry& a, const Target& x) {
+    std::string s = std::string(x.has_list ? "list" : "none") + " base=" + x.base;
+    if (x.cluster == kNoCluster) return s + " cluster=-";
+    std::size_t i = a.cluster_base + x.cluster;
+    return s + " cluster=" + std::to_string(i) + (i < t.clusters.size() ? " (" + key(t.clusters[i].key) + ")" : " (out of range)");
+  };
+  for (const auto& a : t.apis) {
+    out += "api " + a.name + " " + a.version + " " + a.basepath + " base=" + std::to_string(a.cluster_base);
+    for (const auto& v : a.vhosts) out += " " + v;
+    out += "\n";
+    for (const auto& r : *a.routes) {
+      out += "  " + r.resource + " " + r.pattern + " params=" + std::to_string(r.params) + (r.wildcard ? " wild" : "");
+      for (const auto& m : r.methods) out += " " + m + (r.open_methods.count(m) ? "(open)" : "");
+      out += "\n    production: " + target(a, r.production) + "\n    sandbox: " + target(a, r.sandbox) + "\n";
+    }
+  }
+  for (const auto& c : t.clusters) {
+    out += "cluster " + key(c.key) + " : " + c.label + " " + std::string(endpoints::to_string(c.type)) +
+           " timeout=" + std::to_string(c.timeout_ms) + " retries=" + std::to_string(c.retry_count) +
+           " max=" + std::to_string(c.max_connections) + "/" + std::to_string(c.max_requests) + "/" +
+           std::to_string(c.max_pending) + " auth=" + c.basic_auth;
+    for (int s : c.retry_statuses) out += " " + std::to_string(s);
+    for (const auto& h : c.hosts)
+      out += " [" + h.url + " " + h.scheme + " " + h.host + ":" + std::to_string(h.port) + " p" +
+             std::to_string(h.priority) + " ca=" + h.ca_pem + "]";
+    out += "\n";
+  }
+  return out;
+}
+
+// What route() decides for a few requests on each base path (the decision's
+// cluster by its key).
+std::string decisions(const Table& t, const std::vector<std::string>& basepaths) {
+  std::string out;
+  Context ctx;
+  for (const auto& bp : basepaths)
+    for (auto [method, path, host] : {std::tuple{"GET", "/a", "localhost"}, std::tuple{"GET", "/a/7", "localhost"},
+                                      std::tuple{"DELETE", "/items/7", "localhost"}, std::tuple{"GET", "/a", "other.example"},
+                                      std::tuple{"GET", "/files/x/y", "localhost"}, std::tuple{"POST", "/orders", "localhost"}}) {
+      serve::Request r;
+      r.method = method;
+      r.target = bp + path;
+      r.headers = {{"Host", host}};
+      auto d = route(t, r, ctx);
+      out += std::string(method) + " " + host + r.target + " -> " + d.api + " " + flag_name(d.flag) + " " +
+             std::to_string(d.response.status);
+      if (d.kind == Decision::Kind::Proxy)
+        out += " proxy " + (d.cluster < t.clusters.size() ? t.clusters[d.cluster].key : "out of range") + " " + d.target;
+      out += "\n";
+    }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("router: the table kept between deploys equals a full rebuild after deploys, overrides and undeploys") {
+  // Open routes on an API-level list (one cluster) and a named list.
+  const std::string small = R"(openapi: 3.0.1
+info: {title: Small, version: 2.1.0}
+x-wso2-disable-security: true
+x-wso2-production-endpoints:
+  urls: [http://127.0.0.1:7001/s]
+x-wso2-endpoints:
+  - backup:
+      urls: [http://127.0.0.1:7002/s, http://127.0.0.1:7003/s]
+      type: loadbalance
+paths:
+  /a:
+    get: {responses: {'200': {description: OK}}}
+  /a/{id}:
+    x-wso2-production-endpoints: "#/x-wso2-endpoints/backup"
+    get: {responses: {'200': {description: OK}}}
+)";
+  // No list in the definition: one cluster, from api.yaml's endpointConfig.
+  const std::string bare = "openapi: 3.0.1\ninfo: {title: Bare, version: 2.1.0}\nx-wso2-disable-security: true\n"
+                           "paths:\n  /a:\n    get: {responses: {'200': {description: OK}}}\n";
+  std::string fewer = kDefinition;  // kDefinition without /orders' two lists
+  for (std::string line : {"    x-wso2-production-endpoints:\n      urls: [http://127.0.0.1:9001/orders-api]\n",
+                           "    x-wso2-sandbox-endpoints:\n      urls: [http://127.0.0.1:9002/sb]\n"}) {
+    REQUIRE(fewer.find(line) != std::string::npos);
+    fewer.erase(fewer.find(line), line.size());
+  }
+
+  // A store as the gateway's: a put replaces in place or appends, a remove erases.
+  struct Slot {
+    std::string key;
+    std::uint64_t revision;
+    std::optional<LoadedApi> api;  // nullopt: cannot be served
+  };
+  std::vector<Slot> store;
+  std::uint64_t revision = 0;
+  auto put = [&](std::optional<LoadedApi> a, const std::string& key) {
+    auto it = std::find_if(store.begin(), store.end(), [&](const Slot& s) { return s.key == key; });
+    if (it != store.end())
+      *it = {key, ++revision, std::move(a)};
+    else
+      store.push_back({key, ++revision, std::move(a)});
+  };
+  auto remove = [&](const std::string& key) {
+    std::erase_if(store, [&](const Slot& s) { return s.key == key; });
+  };
+
+  TableCache cache;
+  std::size_t loads = 0, errors = 0, gone_once = 0;
+  std::set<std::string> vanish;  // keys whose next load finds them gone
+  auto update = [&] {
+    std::vector<TableCache::Deployed> deployed;
+    for (const auto& s : store) deployed.push_back({s.key, s.revision});
+    return cache.update(
+        deployed,
+        [&](std::size_t i) -> std::optional<LoadedApi> {
+          ++loads;
+          if (vanish.erase(store[i].key)) {
+            ++gone_once;
+            return std::nullopt;
+          }
+          if (!store[i].api) throw Error(ExitCode::Input, "no definition");
+          return *store[i].api;
+        },
+        [&](std::size_t, const std::string& what) {
+          ++errors;
+          CHECK(what == "no definition");
+        });
+  };
+  auto check = [&](std::size_t loaded) {
+    // The full rebuild: every API that can be served, in the store's order.
+    std::vector<LoadedApi> all;
+    std::vector<std::string> basepaths;
+    for (const auto& s : store)
+      if (s.api && !vanish.count(s.key)) all.push_back(*s.api);
+    for (const auto& a : all) basepaths.push_back(a.basepath);
+    auto full = build_table(all);
+    std::size_t before = loads;
+    auto incremental = update();
+    CHECK(loads - before == loaded);  // only the APIs that changed were loaded and built
+    std::size_t i = 0;  // the clusters read in sequence are the clusters by index
+    for (const auto& c : incremental->clusters) CHECK(&c == &incremental->clusters[i++]);
+    CHECK(i == incremental->clusters.size());
+    CHECK(describe(*incremental) == describe(*full));
+    CHECK(decisions(*incremental, basepaths) == decisions(*full, basepaths));
+    return incremental;
+  };
+
+  put(named_api("Small", "/shop/1", small), "Small");
+  check(1);
+  put(named_api("Inventory", "/inventory/2.1.0", kDefinition), "Inventory");
+  check(1);
+  put(named_api("Cart", "/cart/1", small, {"localhost", "other.example"}), "Cart");  // as long as /shop/1
+  put(named_api("Bare", "/x", bare), "Bare");
+  auto t = check(2);
+  REQUIRE(t->apis.size() == 4);
+  CHECK(t->apis[0].name == "Inventory");  // the longest base path first
+  CHECK(t->apis[1].name == "Small");      // then the store's order among equal lengths
+  CHECK(t->apis[2].name == "Cart");
+  CHECK(t->clusters.size() == 2 + 3 + 2 + 1);  // Bare's from its api.yaml
+  CHECK(t->apis[2].cluster_base == 5);
+  {  // route() gives an index into the whole table: Cart's named list, not Small's
+    serve::Request r;
+    r.method = "GET";
+    r.target = "/cart/1/a/7";
+    r.headers = {{"Host", "localhost"}};
+    auto d = route(*t, r, Context{});
+    REQUIRE(d.kind == Decision::Kind::Proxy);
+    CHECK(d.cluster == 6);
+    CHECK(t->clusters[d.cluster].label == "Cart 2.1.0 production x-wso2-endpoints backup");
+    CHECK(d.target == "/s/a/7");
+  }
+  check(0);  // nothing changed: nothing loaded
+
+  // Override of an API in the middle with fewer clusters: the later APIs' clusters move down.
+  put(named_api("Inventory", "/inventory/2.1.0", fewer), "Inventory");
+  t = check(1);
+  CHECK(t->clusters.size() == 2 + 1 + 2 + 1);
+  // Its environments changed (a new revision, the same archive).
+  put(named_api("Cart", "/cart/1", small, {"other.example"}), "Cart");
+  check(1);
+  // An override with a longer base path moves the API first.
+  put(named_api("Small", "/shop/1/longer/than/inventory", small), "Small");
+  t = check(1);
+  CHECK(t->apis[0].name == "Small");
+  // Undeploy the API in the middle.
+  remove("Inventory");
+  t = check(0);
+  CHECK(t->clusters.size() == 2 + 2 + 1);
+
+  // An API that cannot be served is left out, said once, not loaded again at the same revision.
+  put(std::nullopt, "Broken");
+  check(1);
+  CHECK(errors == 1);
+  check(0);
+  CHECK(errors == 1);
+  put(named_api("Broken", "/broken", kDefinition), "Broken");
+  check(1);
+  // One that is gone meanwhile is left out and loaded at the next update.
+  put(named_api("Late", "/late", small), "Late");
+  vanish.insert("Late");
+  check(1);
+  CHECK(gone_once == 1);
+  t = check(1);
+  CHECK(std::any_of(t->apis.begin(), t->apis.end(), [](const ApiEntry& a) { return a.name == "Late"; }));
+  CHECK(cache.parts_built() == 9);
+  // Everything undeployed: an empty table.
+  store.clear();
+  t = check(0);
+  CHECK(t->apis.empty());
+  CHECK(t->clusters.empty());
 }

@@ -135,6 +135,7 @@ Store::Store(fs::path dir) : dir_(dir), apis_(dir / "apis") {
       Deployment d = from_json(nlohmann::json::parse(file::read(e.path())));
       if (!fs::exists(apis_ / d.archive)) throw std::runtime_error("its archive is missing");
       referenced.insert(d.archive);
+      d.revision = ++last_revision_;
       items_.push_back(std::move(d));
     } catch (const std::exception& ex) {
       std::cerr << "portico gateway: cannot understand " << e.path().string() << " (" << ex.what()
@@ -193,6 +194,7 @@ void Store::put(Deployment d, std::string_view archive_bytes) {
     fs::remove(apis_ / d.archive, ec);
     write_failed(err);
   }
+  d.revision = ++last_revision_;
   auto it = std::find_if(items_.begin(), items_.end(),
                          [&](const Deployment& x) { return x.name == d.name && x.version == d.version; });
   if (it != items_.end()) {
@@ -208,7 +210,10 @@ void Store::update(const Deployment& d) {
   std::lock_guard lock(mu_);
   if (int err = write_file(apis_ / (id_of(d.name, d.version) + ".json"), to_json(d).dump(2))) write_failed(err);
   for (auto& x : items_)
-    if (x.name == d.name && x.version == d.version) x = d;
+    if (x.name == d.name && x.version == d.version) {
+      x = d;
+      x.revision = ++last_revision_;
+    }
 }
 
 void Store::freeze() { write_mu_.lock(); }
@@ -225,17 +230,17 @@ void Store::remove(const std::string& name, const std::string& version) {
   items_.erase(it);
 }
 
-std::vector<std::pair<Deployment, std::string>> Store::snapshot() const {
+std::optional<std::string> Store::read_archive(const Deployment& d) const {
   std::lock_guard lock(mu_);
-  std::vector<std::pair<Deployment, std::string>> out;
-  for (const auto& d : items_) {
-    try {
-      out.emplace_back(d, file::read(apis_ / d.archive, std::size_t{1} << 34));
-    } catch (const Error&) {
-      // removed under us: the next rebuild sees the new state
-    }
+  auto it = std::find_if(items_.begin(), items_.end(), [&](const Deployment& x) {
+    return x.name == d.name && x.version == d.version && x.revision == d.revision;
+  });
+  if (it == items_.end()) return std::nullopt;
+  try {
+    return file::read(apis_ / it->archive, std::size_t{1} << 34);
+  } catch (const Error&) {
+    return std::nullopt;
   }
-  return out;
 }
 
 }  // namespace portico::gateway::adapter

@@ -6,6 +6,7 @@
 // the new one, never half of one; orphans are removed on the next start.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <mutex>
 #include <optional>
@@ -22,6 +23,11 @@ struct Deployment {
   std::vector<project::Placement> targets;
   long long deployed_at = 0;  // seconds since the epoch
   std::string archive;        // file name inside <dir>/apis/
+  // Not persisted: a number this Store gives the deployment when it loads,
+  // puts or updates it, never given twice. Equal revisions of a name and
+  // version mean the same record and archive (the router's table keeps each
+  // API's part while its revision is unchanged).
+  std::uint64_t revision = 0;
 };
 
 // A write to the data directory failed; nothing of it is left behind.
@@ -59,9 +65,11 @@ class Store {
   // whole or not at all).
   void freeze();
   void remove(const std::string& name, const std::string& version);
-  // Every deployment with its archive's bytes, read under the lock so that
-  // a concurrent deploy cannot remove an archive half-way (for the router).
-  std::vector<std::pair<Deployment, std::string>> snapshot() const;
+  // The archive of `d` (as list() gave it) while that revision is still the
+  // current one; nullopt when it was replaced or removed since (or cannot be
+  // read). Read under the lock, so a concurrent deploy cannot remove it
+  // half-way. The router reads only the deployments whose revision changed.
+  std::optional<std::string> read_archive(const Deployment& d) const;
 
  private:
   std::filesystem::path dir_, apis_;
@@ -69,6 +77,7 @@ class Store {
   mutable std::mutex mu_;
   std::mutex write_mu_;  // one write (archive + metadata) at a time; freeze() holds it
   std::vector<Deployment> items_;
+  std::uint64_t last_revision_ = 0;  // guarded by mu_
 };
 
 }  // namespace portico::gateway::adapter

@@ -305,137 +305,200 @@ std::string env_credential_name(const std::string& name, const std::string& vers
   return "api_" + api_env_hash(name, version) + (sandbox ? "_sand" : "_prod") + (password ? "_basic_password" : "_basic_username");
 }
 
-std::shared_ptr<const Table> build_table(const std::vector<LoadedApi>& apis, const EnvLookup& env_in) {
+std::shared_ptr<const ApiPart> build_part(const LoadedApi& api, const EnvLookup& env_in) {
   EnvLookup env = env_in ? env_in : [](const std::string& n) -> std::optional<std::string> {
     const char* v = std::getenv(n.c_str());
     return v ? std::optional<std::string>(v) : std::nullopt;
   };
-  auto table = std::make_shared<Table>();
-  for (const auto& api : apis) {
-    project::ApiYaml meta = project::read_api_yaml(api.api_yaml);
-    endpoints::Resolution res = endpoints::resolve(*api.definition, &meta);
-    std::vector<std::size_t> cluster_of(res.groups.size(), kNoCluster);
-    for (std::size_t i = 0; i < res.groups.size(); ++i) {
-      const auto& g = res.groups[i];
-      if (!g.cluster || g.dropped()) continue;
-      ClusterSpec c;
-      c.label = label_of(api, g);
-      c.type = g.type;
-      c.key = api.name + "\n" + api.version + "\n" + c.label + "\n" + std::string(endpoints::to_string(g.type));
-      for (std::size_t u = 0; u < g.urls.size(); ++u) {
-        auto parsed = endpoints::parse_url(g.urls[u].url);
-        Host h;
-        h.url = g.urls[u].url;
-        h.scheme = parsed.scheme;
-        h.host = parsed.host;
-        h.port = static_cast<int>(parsed.port);
-        h.priority = g.type == endpoints::GroupType::Failover ? static_cast<int>(u) : 0;
-        auto cert = api.endpoint_certs.find(h.url);
-        if (cert != api.endpoint_certs.end()) h.ca_pem = cert->second;
-        c.key += "\n" + h.url;
-        c.hosts.push_back(std::move(h));
-      }
-      std::string user, pass;
-      if (read_list_config(g.block, c, user, pass)) {
-        // The adapter's environment variables override the API-level list's
-        // credentials (only there, and only when its securityConfig is BASIC).
-        if (g.scope == endpoints::Scope::Api) {
-          bool sb = g.environment == endpoints::Environment::Sandbox;
-          if (auto v = env(env_credential_name(api.name, api.version, sb, false))) user = go_unquote(*v);
-          if (auto v = env(env_credential_name(api.name, api.version, sb, true))) pass = go_unquote(*v);
-        }
-        if (!user.empty()) c.basic_auth = "Basic " + base64::encode(user + ":" + pass);
-      }
-      cluster_of[i] = table->clusters.size();
-      table->clusters.push_back(std::move(c));
+  auto part = std::make_shared<ApiPart>();
+  project::ApiYaml meta = project::read_api_yaml(api.api_yaml);
+  endpoints::Resolution res = endpoints::resolve(*api.definition, &meta);
+  std::vector<std::size_t> cluster_of(res.groups.size(), kNoCluster);
+  for (std::size_t i = 0; i < res.groups.size(); ++i) {
+    const auto& g = res.groups[i];
+    if (!g.cluster || g.dropped()) continue;
+    ClusterSpec c;
+    c.label = label_of(api, g);
+    c.type = g.type;
+    c.key = api.name + "\n" + api.version + "\n" + c.label + "\n" + std::string(endpoints::to_string(g.type));
+    for (std::size_t u = 0; u < g.urls.size(); ++u) {
+      auto parsed = endpoints::parse_url(g.urls[u].url);
+      Host h;
+      h.url = g.urls[u].url;
+      h.scheme = parsed.scheme;
+      h.host = parsed.host;
+      h.port = static_cast<int>(parsed.port);
+      h.priority = g.type == endpoints::GroupType::Failover ? static_cast<int>(u) : 0;
+      auto cert = api.endpoint_certs.find(h.url);
+      if (cert != api.endpoint_certs.end()) h.ca_pem = cert->second;
+      c.key += "\n" + h.url;
+      c.hosts.push_back(std::move(h));
     }
-    // The cluster of each named list (the last of a name wins).
-    std::unordered_map<std::string, std::size_t> named;
-    for (std::size_t j = 0; j < res.groups.size(); ++j)
-      if (res.groups[j].scope == endpoints::Scope::Named) named[res.groups[j].path] = cluster_of[j];
-    // The cluster a group's traffic goes to (a reference uses its named list's).
-    auto cluster_for = [&](std::size_t gi) -> std::size_t {
-      if (gi == endpoints::kNone) return kNoCluster;
-      const auto& g = res.groups[gi];
-      if (g.dropped()) return kNoCluster;
-      if (cluster_of[gi] != kNoCluster) return cluster_of[gi];
-      if (!g.ref.empty()) {
-        auto it = named.find(g.ref);
-        return it == named.end() ? kNoCluster : it->second;
+    std::string user, pass;
+    if (read_list_config(g.block, c, user, pass)) {
+      // The adapter's environment variables override the API-level list's
+      // credentials (only there, and only when its securityConfig is BASIC).
+      if (g.scope == endpoints::Scope::Api) {
+        bool sb = g.environment == endpoints::Environment::Sandbox;
+        if (auto v = env(env_credential_name(api.name, api.version, sb, false))) user = go_unquote(*v);
+        if (auto v = env(env_credential_name(api.name, api.version, sb, true))) pass = go_unquote(*v);
       }
-      return kNoCluster;
-    };
+      if (!user.empty()) c.basic_auth = "Basic " + base64::encode(user + ":" + pass);
+    }
+    cluster_of[i] = part->clusters.size();
+    part->clusters.push_back(std::move(c));
+  }
+  // The cluster of each named list (the last of a name wins).
+  std::unordered_map<std::string, std::size_t> named;
+  for (std::size_t j = 0; j < res.groups.size(); ++j)
+    if (res.groups[j].scope == endpoints::Scope::Named) named[res.groups[j].path] = cluster_of[j];
+  // The cluster a group's traffic goes to (a reference uses its named list's).
+  auto cluster_for = [&](std::size_t gi) -> std::size_t {
+    if (gi == endpoints::kNone) return kNoCluster;
+    const auto& g = res.groups[gi];
+    if (g.dropped()) return kNoCluster;
+    if (cluster_of[gi] != kNoCluster) return cluster_of[gi];
+    if (!g.ref.empty()) {
+      auto it = named.find(g.ref);
+      return it == named.end() ? kNoCluster : it->second;
+    }
+    return kNoCluster;
+  };
 
-    ApiEntry entry;
-    entry.name = api.name;
-    entry.version = api.version;
-    entry.basepath = api.basepath;
-    entry.vhosts = api.vhosts;
-    const doc::Node* root = api.definition->root;
-    const doc::Node* paths = root && root->is_map() ? root->get("paths") : nullptr;
-    bool api_open = root && root->is_map() && is_true(root->get("x-wso2-disable-security"));
-    // Each path item by its key, found once (the last of duplicate keys, as
-    // Node::get): a lookup per route would make a big API's table quadratic.
-    std::unordered_map<std::string_view, const doc::Node*> items;
-    if (paths && paths->is_map())
-      for (std::size_t k = 0; k < paths->size(); ++k)
-        if (paths->key(k)->is_scalar()) items[paths->key(k)->text] = paths->value(k);
-    for (const auto& r : res.routes) {
-      RouteEntry e;
-      e.resource = r.path;
-      std::string rx = route_regex(api.basepath, r.path);
+  ApiEntry& entry = part->entry;
+  std::vector<RouteEntry> routes;
+  entry.name = api.name;
+  entry.version = api.version;
+  entry.basepath = api.basepath;
+  entry.vhosts = api.vhosts;
+  const doc::Node* root = api.definition->root;
+  const doc::Node* paths = root && root->is_map() ? root->get("paths") : nullptr;
+  bool api_open = root && root->is_map() && is_true(root->get("x-wso2-disable-security"));
+  // Each path item by its key, found once (the last of duplicate keys, as
+  // Node::get): a lookup per route would make a big API's table quadratic.
+  std::unordered_map<std::string_view, const doc::Node*> items;
+  if (paths && paths->is_map())
+    for (std::size_t k = 0; k < paths->size(); ++k)
+      if (paths->key(k)->is_scalar()) items[paths->key(k)->text] = paths->value(k);
+  for (const auto& r : res.routes) {
+    RouteEntry e;
+    e.resource = r.path;
+    e.pattern = route_regex(api.basepath, r.path);
+    try {
+      e.regex = std::regex(e.pattern);
+    } catch (const std::regex_error&) {
+      // Choreo Connect does not escape metacharacters; a path that is not a
+      // valid regex then is matched literally.
       try {
-        e.regex = std::regex(rx);
+        e.pattern = route_regex(regex_escape(api.basepath), regex_escape(r.path));
+        e.regex = std::regex(e.pattern);
       } catch (const std::regex_error&) {
-        // Choreo Connect does not escape metacharacters; a path that is not a
-        // valid regex then is matched literally.
-        try {
-          e.regex = std::regex(route_regex(regex_escape(api.basepath), regex_escape(r.path)));
-        } catch (const std::regex_error&) {
-          continue;
-        }
+        continue;
       }
-      e.params = static_cast<int>(std::count(r.path.begin(), r.path.end(), '{'));
-      e.wildcard = r.path.ends_with("/*");
-      auto found = items.find(r.path);
-      const doc::Node* item = found == items.end() ? nullptr : found->second;
-      bool item_open = api_open || (item && item->is_map() && is_true(item->get("x-wso2-disable-security")));
-      bool options_declared = false;
-      if (item && item->is_map())
-        for (std::size_t k = 0; k < item->size(); ++k) {
-          std::string m = text::to_lower(item->key(k)->text);
-          if (!http_methods().count(m)) continue;
-          std::string upper = text::to_upper(m);
-          e.methods.insert(upper);
-          if (m == "options") options_declared = true;
-          const doc::Node* op = item->value(k);
-          if (item_open || (op && op->is_map() && is_true(op->get("x-wso2-disable-security")))) e.open_methods.insert(upper);
-        }
-      e.methods.insert("OPTIONS");
-      if (!options_declared) e.open_methods.insert("OPTIONS");
-      auto target = [&](std::size_t gi, const std::string& base, std::size_t sharing) {
-        Target t;
-        t.has_list = gi != endpoints::kNone;
-        t.cluster = sharing != kNoCluster ? sharing : cluster_for(gi);
-        t.base = base;
-        return t;
-      };
-      e.production = target(r.production, r.production_base, kNoCluster);
-      std::size_t shared = kNoCluster;
-      if (r.sandbox != endpoints::kNone && res.groups[r.sandbox].uses_production_cluster)
-        shared = e.production.cluster;
-      e.sandbox = target(r.sandbox, r.sandbox_base, shared);
-      entry.routes.push_back(std::move(e));
     }
-    std::stable_sort(entry.routes.begin(), entry.routes.end(), [](const RouteEntry& a, const RouteEntry& b) {
-      return std::pair(a.wildcard, a.params) < std::pair(b.wildcard, b.params);
-    });
-    table->apis.push_back(std::move(entry));
+    e.params = static_cast<int>(std::count(r.path.begin(), r.path.end(), '{'));
+    e.wildcard = r.path.ends_with("/*");
+    auto found = items.find(r.path);
+    const doc::Node* item = found == items.end() ? nullptr : found->second;
+    bool item_open = api_open || (item && item->is_map() && is_true(item->get("x-wso2-disable-security")));
+    bool options_declared = false;
+    if (item && item->is_map())
+      for (std::size_t k = 0; k < item->size(); ++k) {
+        std::string m = text::to_lower(item->key(k)->text);
+        if (!http_methods().count(m)) continue;
+        std::string upper = text::to_upper(m);
+        e.methods.insert(upper);
+        if (m == "options") options_declared = true;
+        const doc::Node* op = item->value(k);
+        if (item_open || (op && op->is_map() && is_true(op->get("x-wso2-disable-security")))) e.open_methods.insert(upper);
+      }
+    e.methods.insert("OPTIONS");
+    if (!options_declared) e.open_methods.insert("OPTIONS");
+    auto target = [&](std::size_t gi, const std::string& base, std::size_t sharing) {
+      Target t;
+      t.has_list = gi != endpoints::kNone;
+      t.cluster = sharing != kNoCluster ? sharing : cluster_for(gi);
+      t.base = base;
+      return t;
+    };
+    e.production = target(r.production, r.production_base, kNoCluster);
+    std::size_t shared = kNoCluster;
+    if (r.sandbox != endpoints::kNone && res.groups[r.sandbox].uses_production_cluster)
+      shared = e.production.cluster;
+    e.sandbox = target(r.sandbox, r.sandbox_base, shared);
+    routes.push_back(std::move(e));
+  }
+  std::stable_sort(routes.begin(), routes.end(), [](const RouteEntry& a, const RouteEntry& b) {
+    return std::pair(a.wildcard, a.params) < std::pair(b.wildcard, b.params);
+  });
+  entry.routes = std::make_shared<const std::vector<RouteEntry>>(std::move(routes));
+  return part;
+}
+
+const ClusterSpec& ClusterList::operator[](std::size_t i) const {
+  std::size_t c = static_cast<std::size_t>(std::upper_bound(starts_.begin(), starts_.end(), i) - starts_.begin()) - 1;
+  return (*chunks_[c])[i - starts_[c]];
+}
+
+void ClusterList::append(std::shared_ptr<const std::vector<ClusterSpec>> clusters) {
+  if (!clusters || clusters->empty()) return;
+  starts_.push_back(size_);
+  size_ += clusters->size();
+  chunks_.push_back(std::move(clusters));
+}
+
+std::shared_ptr<const Table> assemble(const std::vector<std::shared_ptr<const ApiPart>>& parts) {
+  auto table = std::make_shared<Table>();
+  table->apis.reserve(parts.size());
+  for (const auto& p : parts) {
+    ApiEntry e = p->entry;  // its routes shared, not copied
+    e.cluster_base = table->clusters.size();
+    // Its clusters shared too: the pointer owns the part, points at its clusters.
+    table->clusters.append(std::shared_ptr<const std::vector<ClusterSpec>>(p, &p->clusters));
+    table->apis.push_back(std::move(e));
   }
   std::stable_sort(table->apis.begin(), table->apis.end(),
                    [](const ApiEntry& a, const ApiEntry& b) { return a.basepath.size() > b.basepath.size(); });
   return table;
 }
+
+std::shared_ptr<const Table> build_table(const std::vector<LoadedApi>& apis, const EnvLookup& env) {
+  std::vector<std::shared_ptr<const ApiPart>> parts;
+  parts.reserve(apis.size());
+  for (const auto& api : apis) parts.push_back(build_part(api, env));
+  return assemble(parts);
+}
+
+std::shared_ptr<const Table> TableCache::update(const std::vector<Deployed>& deployed, const Loader& load,
+                                                const OnError& on_error) {
+  // Updated in place: every deployed API is marked with this update's
+  // number, and those left unmarked (undeployed) are dropped at the end.
+  ++generation_;
+  std::vector<std::shared_ptr<const ApiPart>> parts;
+  parts.reserve(deployed.size());
+  for (std::size_t i = 0; i < deployed.size(); ++i) {
+    const Deployed& d = deployed[i];
+    auto it = kept_.find(d.key);
+    if (it == kept_.end() || it->second.revision != d.revision) {
+      Kept k;
+      k.revision = d.revision;
+      try {
+        auto api = load(i);
+        if (!api) continue;  // gone meanwhile: nothing kept (dropped below), the next update tries again
+        k.part = build_part(*api, env_);
+        ++built_;
+      } catch (const std::exception& e) {
+        if (on_error) on_error(i, e.what());
+      }
+      it = kept_.insert_or_assign(d.key, std::move(k)).first;
+    }
+    it->second.generation = generation_;
+    if (it->second.part) parts.push_back(it->second.part);
+  }
+  std::erase_if(kept_, [this](const auto& kv) { return kv.second.generation != generation_; });
+  return assemble(parts);
+}
+
 
 Decision route(const Table& table, const serve::Request& req, const Context& ctx) {
   std::string vhost = vhost_of(req.header("Host"));
@@ -449,7 +512,7 @@ Decision route(const Table& table, const serve::Request& req, const Context& ctx
   const RouteEntry* hit = nullptr;
   for (const auto& a : table.apis) {
     if (std::find(a.vhosts.begin(), a.vhosts.end(), vhost) == a.vhosts.end()) continue;
-    for (const auto& r : a.routes)
+    for (const auto& r : *a.routes)
       if (r.methods.count(req.method) && std::regex_match(path, r.regex)) {
         api = &a;
         hit = &r;
@@ -502,7 +565,7 @@ Decision route(const Table& table, const serve::Request& req, const Context& ctx
     return d;
   }
   d.kind = Decision::Kind::Proxy;
-  d.cluster = t.cluster;
+  d.cluster = api->cluster_base + t.cluster;
   std::string rest = path.substr(api->basepath.size());
   std::string base = t.base;
   while (base.ends_with("/") && rest.starts_with("/")) base.pop_back();
