@@ -1,5 +1,5 @@
 // Test support: endpoint backends on loopback for `portico probe`'s tests
-// (tests/e2e/test_probe.cpp). Everything listens on 127.0.0.1 with a port
+// (tests/e2e/test_probe.cpp), and the router's. Everything listens on 127.0.0.1 with a port
 // the kernel picks; nothing here ever touches another address.
 //
 // - Backend: an accept loop in one thread that counts the connections it
@@ -13,6 +13,7 @@
 //   filled by connections nobody accepts; Linux then drops further SYNs, so
 //   connects time out. It checks itself (`ok()`): a connect must stay
 //   unanswered for 200 ms.
+// - EchoBackend: HTTP/1.1 for the router's tests, a thread per connection.
 //
 // Header-only. Every wait is bounded: a connection is served within about
 // 1.5 s, and destruction stops the thread within about 100 ms.
@@ -285,18 +286,11 @@ class EchoBackend {
     socklen_t len = sizeof a;
     ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&a), &len);
     port_ = ntohs(a.sin_port);
-    thread_ = std::thread([this] { loop(); });
+    loop_ = std::make_unique<AcceptLoop>(listen_fd_, [this](int fd) { serve(fd); });
   }
   ~EchoBackend() {
     stop_ = true;
-    if (thread_.joinable()) thread_.join();
-    std::vector<std::thread> ts;
-    {
-      std::lock_guard lk(mu_);
-      ts.swap(conns_);
-    }
-    for (auto& t : ts) t.join();
-    ::close(listen_fd_);
+    loop_.reset();
   }
   EchoBackend(const EchoBackend&) = delete;
   EchoBackend& operator=(const EchoBackend&) = delete;
@@ -319,16 +313,6 @@ class EchoBackend {
   }
 
  private:
-  void loop() {
-    while (!stop_) {
-      pollfd p{listen_fd_, POLLIN, 0};
-      if (::poll(&p, 1, 20) <= 0) continue;
-      int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
-      if (fd < 0) continue;
-      std::lock_guard lk(mu_);
-      conns_.emplace_back([this, fd] { serve(fd); });
-    }
-  }
   void serve(int fd) {
     ++connections_;
     std::string in;
@@ -410,8 +394,7 @@ class EchoBackend {
   std::atomic<bool> keep_alive_{false}, drop_second_{false};
   std::mutex mu_;
   std::string last_target_;
-  std::vector<std::thread> conns_;
-  std::thread thread_;
+  std::unique_ptr<AcceptLoop> loop_;  // owns listen_fd_
 };
 
 }  // namespace portico::test
