@@ -1,5 +1,6 @@
 // Test support: endpoint backends on loopback for `portico probe`'s tests
-// (tests/e2e/test_probe.cpp), and the router's. Everything listens on 127.0.0.1 with a port
+// (tests/e2e/test_probe.cpp), and servers for the router's and `init
+// --oas`'s. Everything listens on 127.0.0.1 with a port
 // the kernel picks; nothing here ever touches another address.
 //
 // - Backend: an accept loop in one thread that counts the connections it
@@ -14,6 +15,8 @@
 //   connects time out. It checks itself (`ok()`): a connect must stay
 //   unanswered for 200 ms.
 // - EchoBackend: HTTP/1.1 for the router's tests, a thread per connection.
+// - HttpsServer: one fixed answer over TLS (a body, or a flood of a given
+//   length, chunked or not), counting the bytes the client took.
 //
 // Header-only. Every wait is bounded: a connection is served within about
 // 1.5 s, and destruction stops the thread within about 100 ms.
@@ -30,7 +33,11 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cctype>
+#include <cstdint>
+#include <cstdio>
 #include <cerrno>
 #include <chrono>
 #include <csignal>
@@ -224,6 +231,109 @@ class Backend {
   std::atomic<int> accepted_{0}, requests_{0}, handshakes_{0};
   std::vector<int> held_;  // only the accept thread touches it until the join
   std::thread thread_;
+};
+
+// An HTTPS server for `init --oas URL`'s tests: every connection (a thread
+// of its own) gets a TLS handshake with the certificate and key given, its
+// request head read, then one answer: `head` (status line and headers,
+// blank line included), `body`, then `flood` more bytes of 'x' (as 64 KiB
+// chunks, and the last chunk, when the head says chunked), as fast as the
+// client takes them; then it closes. body_sent() counts the bytes after the
+// head that the client's socket took, so a test sees where a client stopped
+// reading. Reads and writes time out after 1.5 s.
+class HttpsServer {
+ public:
+  struct Answer {
+    std::string head;
+    std::string body;
+    std::uint64_t flood = 0;
+  };
+
+  HttpsServer(const std::string& cert_pem, EVP_PKEY* key, Answer answer) : answer_(std::move(answer)) {
+    std::signal(SIGPIPE, SIG_IGN);
+    ctx_ = SSL_CTX_new(TLS_server_method());
+    std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new_mem_buf(cert_pem.data(), static_cast<int>(cert_pem.size())),
+                                                  BIO_free);
+    X509* cert = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr);
+    bool ok = cert && SSL_CTX_use_certificate(ctx_, cert) == 1 && SSL_CTX_use_PrivateKey(ctx_, key) == 1;
+    if (cert) X509_free(cert);
+    if (!ok) {
+      SSL_CTX_free(ctx_);
+      throw std::runtime_error("cannot load the server's certificate or key");
+    }
+    loop_ = std::make_unique<AcceptLoop>(listen_loopback(port_), [this](int fd) { serve(fd); });
+  }
+  ~HttpsServer() {
+    stop_ = true;
+    loop_.reset();
+    SSL_CTX_free(ctx_);
+  }
+  HttpsServer(const HttpsServer&) = delete;
+  HttpsServer& operator=(const HttpsServer&) = delete;
+
+  std::string url(const std::string& path = "/") const { return "https://127.0.0.1:" + std::to_string(port_) + path; }
+  int requests() const { return requests_.load(); }
+  std::uint64_t body_sent() const { return body_sent_.load(); }
+
+ private:
+  void serve(int fd) {
+    timeval tv{1, 500000};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    SSL* ssl = SSL_new(ctx_);
+    SSL_set_fd(ssl, fd);
+    auto write = [&](const std::string& bytes) {
+      return !stop_ && SSL_write(ssl, bytes.data(), static_cast<int>(bytes.size())) == static_cast<int>(bytes.size());
+    };
+    if (SSL_accept(ssl) == 1) {
+      std::string head;
+      while (head.find("\r\n\r\n") == std::string::npos && head.size() < 65536 && !stop_) {
+        char buf[4096];
+        int n = SSL_read(ssl, buf, sizeof buf);
+        if (n <= 0) break;
+        head.append(buf, static_cast<std::size_t>(n));
+      }
+      if (head.find("\r\n\r\n") != std::string::npos) {
+        ++requests_;
+        bool chunked = lower(answer_.head).find("transfer-encoding: chunked") != std::string::npos;
+        bool ok = write(answer_.head);
+        for (std::size_t at = 0; ok && at < answer_.body.size(); at += 1u << 16) {
+          std::string piece = answer_.body.substr(at, 1u << 16);
+          if ((ok = write(piece))) body_sent_ += piece.size();
+        }
+        const std::string xs(1u << 16, 'x');
+        for (std::uint64_t left = answer_.flood; ok && left > 0;) {
+          std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(left, xs.size()));
+          std::string piece = xs.substr(0, n);
+          if (chunked) {
+            char size[32];
+            std::snprintf(size, sizeof size, "%zx\r\n", n);
+            piece = size + piece + "\r\n";
+          }
+          if ((ok = write(piece))) body_sent_ += piece.size();
+          left -= n;
+        }
+        if (ok && chunked) write("0\r\n\r\n");
+        if (ok) SSL_shutdown(ssl);
+      }
+    }
+    ERR_clear_error();
+    SSL_free(ssl);
+    ::close(fd);
+  }
+
+  static std::string lower(std::string s) {
+    for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+  }
+
+  Answer answer_;
+  SSL_CTX* ctx_ = nullptr;
+  int port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::atomic<int> requests_{0};
+  std::atomic<std::uint64_t> body_sent_{0};
+  std::unique_ptr<AcceptLoop> loop_;
 };
 
 // A listening socket whose accept queue is full: connects get no answer.
