@@ -14,6 +14,8 @@
 //   filled by connections nobody accepts; Linux then drops further SYNs, so
 //   connects time out. It checks itself (`ok()`): a connect must stay
 //   unanswered for 200 ms.
+// - HeldTlsPorts: TLS on many ports, each connection held before its
+//   handshake, counting how many are held at once (probe --parallel).
 // - EchoBackend: HTTP/1.1 for the router's tests, a thread per connection.
 // - HttpsServer: one fixed answer over TLS (a body, or a flood of a given
 //   length, chunked or not), counting the bytes the client took.
@@ -52,6 +54,23 @@
 
 namespace portico::test {
 
+// A TLS server context with this certificate (PEM) and key; throws when
+// they cannot be used. Free it with SSL_CTX_free.
+inline SSL_CTX* server_tls_context(const std::string& cert_pem, EVP_PKEY* key) {
+  if (!key || cert_pem.empty()) throw std::runtime_error("a TLS server needs a certificate and a key");
+  SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
+  std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new_mem_buf(cert_pem.data(), static_cast<int>(cert_pem.size())),
+                                                BIO_free);
+  X509* cert = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr);
+  bool ok = cert && SSL_CTX_use_certificate(ctx, cert) == 1 && SSL_CTX_use_PrivateKey(ctx, key) == 1;
+  if (cert) X509_free(cert);
+  if (!ok) {
+    SSL_CTX_free(ctx);
+    throw std::runtime_error("cannot load the server's certificate or key");
+  }
+  return ctx;
+}
+
 class Backend {
  public:
   enum class Kind {
@@ -69,19 +88,7 @@ class Backend {
   // For Kind::Tls200: the server certificate (PEM) and its key.
   Backend(Kind kind, const std::string& cert_pem, EVP_PKEY* key) : kind_(kind) {
     std::signal(SIGPIPE, SIG_IGN);  // a write to a client that left must fail, not kill the test
-    if (kind_ == Kind::Tls200) {
-      if (!key || cert_pem.empty()) throw std::runtime_error("a TLS backend needs a certificate and a key");
-      ctx_ = SSL_CTX_new(TLS_server_method());
-      std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new_mem_buf(cert_pem.data(), static_cast<int>(cert_pem.size())),
-                                                    BIO_free);
-      X509* cert = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr);
-      bool ok = cert && SSL_CTX_use_certificate(ctx_, cert) == 1 && SSL_CTX_use_PrivateKey(ctx_, key) == 1;
-      if (cert) X509_free(cert);
-      if (!ok) {
-        SSL_CTX_free(ctx_);
-        throw std::runtime_error("cannot load the backend's certificate or key");
-      }
-    }
+    if (kind_ == Kind::Tls200) ctx_ = server_tls_context(cert_pem, key);
     listen_fd_ = listen_loopback(port_);
     thread_ = std::thread([this] { loop(); });
   }
@@ -251,16 +258,7 @@ class HttpsServer {
 
   HttpsServer(const std::string& cert_pem, EVP_PKEY* key, Answer answer) : answer_(std::move(answer)) {
     std::signal(SIGPIPE, SIG_IGN);
-    ctx_ = SSL_CTX_new(TLS_server_method());
-    std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new_mem_buf(cert_pem.data(), static_cast<int>(cert_pem.size())),
-                                                  BIO_free);
-    X509* cert = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr);
-    bool ok = cert && SSL_CTX_use_certificate(ctx_, cert) == 1 && SSL_CTX_use_PrivateKey(ctx_, key) == 1;
-    if (cert) X509_free(cert);
-    if (!ok) {
-      SSL_CTX_free(ctx_);
-      throw std::runtime_error("cannot load the server's certificate or key");
-    }
+    ctx_ = server_tls_context(cert_pem, key);
     loop_ = std::make_unique<AcceptLoop>(listen_loopback(port_), [this](int fd) { serve(fd); });
   }
   ~HttpsServer() {
@@ -334,6 +332,74 @@ class HttpsServer {
   std::atomic<int> requests_{0};
   std::atomic<std::uint64_t> body_sent_{0};
   std::unique_ptr<AcceptLoop> loop_;
+};
+
+// TLS listeners on `ports` ports of their own (the prober opens one
+// connection per distinct host:port), for `probe --parallel`: each
+// connection is held for `hold` before the server answers the ClientHello,
+// then the handshake completes and the server closes. held_at_most() is the
+// largest number of connections held at once, over all ports. A connection
+// is counted from its accept until the server lets its handshake go on, so
+// the count never exceeds what the client has open at that moment (the
+// client cannot finish a connection the server still holds; keep its
+// timeout above `hold`).
+class HeldTlsPorts {
+ public:
+  HeldTlsPorts(int ports, std::chrono::milliseconds hold, const std::string& cert_pem, EVP_PKEY* key)
+      : hold_(hold), accepted_(static_cast<std::size_t>(ports)) {
+    std::signal(SIGPIPE, SIG_IGN);
+    ctx_ = server_tls_context(cert_pem, key);
+    for (int i = 0; i < ports; ++i) {
+      int port = 0;
+      int fd = listen_loopback(port);
+      ports_.push_back(port);
+      loops_.push_back(std::make_unique<AcceptLoop>(fd, [this, i](int c) { serve(c, static_cast<std::size_t>(i)); }));
+    }
+  }
+  ~HeldTlsPorts() {
+    stop_ = true;
+    loops_.clear();
+    SSL_CTX_free(ctx_);
+  }
+  HeldTlsPorts(const HeldTlsPorts&) = delete;
+  HeldTlsPorts& operator=(const HeldTlsPorts&) = delete;
+
+  const std::vector<int>& ports() const { return ports_; }
+  int held_at_most() const { return most_.load(); }
+  // Connections accepted on the i-th port.
+  int accepted(std::size_t i) const { return accepted_[i].load(); }
+  int handshakes() const { return handshakes_.load(); }
+
+ private:
+  void serve(int fd, std::size_t i) {
+    ++accepted_[i];
+    int now = ++held_;
+    for (int seen = most_.load(); now > seen && !most_.compare_exchange_weak(seen, now);) {
+    }
+    for (auto end = std::chrono::steady_clock::now() + hold_; !stop_ && std::chrono::steady_clock::now() < end;)
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    --held_;
+    timeval tv{1, 500000};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    SSL* ssl = SSL_new(ctx_);
+    SSL_set_fd(ssl, fd);
+    if (!stop_ && SSL_accept(ssl) == 1) {
+      ++handshakes_;
+      SSL_shutdown(ssl);
+    }
+    ERR_clear_error();
+    SSL_free(ssl);
+    ::close(fd);
+  }
+
+  std::chrono::milliseconds hold_;
+  SSL_CTX* ctx_ = nullptr;
+  std::vector<int> ports_;
+  std::vector<std::atomic<int>> accepted_;
+  std::atomic<bool> stop_{false};
+  std::atomic<int> held_{0}, most_{0}, handshakes_{0};
+  std::vector<std::unique_ptr<AcceptLoop>> loops_;
 };
 
 // A listening socket whose accept queue is full: connects get no answer.
