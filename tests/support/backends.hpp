@@ -43,6 +43,7 @@
 #include <cerrno>
 #include <chrono>
 #include <csignal>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
@@ -54,9 +55,11 @@
 
 namespace portico::test {
 
+using SslCtx = std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)>;
+
 // A TLS server context with this certificate (PEM) and key; throws when
-// they cannot be used. Free it with SSL_CTX_free.
-inline SSL_CTX* server_tls_context(const std::string& cert_pem, EVP_PKEY* key) {
+// they cannot be used.
+inline SslCtx server_tls_context(const std::string& cert_pem, EVP_PKEY* key) {
   if (!key || cert_pem.empty()) throw std::runtime_error("a TLS server needs a certificate and a key");
   SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
   std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new_mem_buf(cert_pem.data(), static_cast<int>(cert_pem.size())),
@@ -68,7 +71,38 @@ inline SSL_CTX* server_tls_context(const std::string& cert_pem, EVP_PKEY* key) {
     SSL_CTX_free(ctx);
     throw std::runtime_error("cannot load the server's certificate or key");
   }
-  return ctx;
+  return SslCtx(ctx, SSL_CTX_free);
+}
+
+// One TLS connection, server side, blocking with 1.5 s timeouts on every
+// read and write: the handshake, then inside(ssl) when it completed; then
+// the connection is closed.
+inline void tls_connection(SSL_CTX* ctx, int fd, const std::function<void(SSL*)>& inside) {
+  timeval tv{1, 500000};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  SSL* ssl = SSL_new(ctx);
+  SSL_set_fd(ssl, fd);
+  ERR_clear_error();
+  if (SSL_accept(ssl) == 1) inside(ssl);
+  ERR_clear_error();
+  SSL_free(ssl);
+  ::close(fd);
+}
+
+// Reads a request head inside TLS (at most 64 KiB and 1.5 s, or until
+// `stop`); true when it is complete.
+inline bool tls_read_head(SSL* ssl, const std::atomic<bool>& stop) {
+  std::string head;
+  auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(1500);
+  while (head.find("\r\n\r\n") == std::string::npos && head.size() < 65536 && !stop &&
+         std::chrono::steady_clock::now() < end) {
+    char buf[4096];
+    int n = SSL_read(ssl, buf, sizeof buf);
+    if (n <= 0) break;
+    head.append(buf, static_cast<std::size_t>(n));
+  }
+  return head.find("\r\n\r\n") != std::string::npos;
 }
 
 class Backend {
@@ -98,7 +132,6 @@ class Backend {
     if (thread_.joinable()) thread_.join();
     for (int fd : held_) ::close(fd);
     if (listen_fd_ >= 0) ::close(listen_fd_);
-    if (ctx_) SSL_CTX_free(ctx_);
   }
   Backend(const Backend&) = delete;
   Backend& operator=(const Backend&) = delete;
@@ -200,38 +233,21 @@ class Backend {
     ::close(fd);
   }
 
-  // A blocking TLS server side with 1.5 s socket timeouts on every read and write.
+  // TLS, then like serve_plain inside it.
   void serve_tls(int fd) {
-    timeval tv{1, 500000};
-    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    SSL* ssl = SSL_new(ctx_);
-    SSL_set_fd(ssl, fd);
-    ERR_clear_error();
-    if (SSL_accept(ssl) == 1) {
+    tls_connection(ctx_.get(), fd, [this](SSL* ssl) {
       ++handshakes_;
-      std::string head;
-      auto end = Clock::now() + std::chrono::milliseconds(1500);
-      while (!head_complete(head) && !stop_ && Clock::now() < end) {
-        char buf[2048];
-        int n = SSL_read(ssl, buf, sizeof buf);
-        if (n <= 0) break;
-        head.append(buf, static_cast<std::size_t>(n));
-      }
-      if (head_complete(head)) {
+      if (tls_read_head(ssl, stop_)) {
         ++requests_;
         std::string a = answer();
         SSL_write(ssl, a.data(), static_cast<int>(a.size()));
       }
       SSL_shutdown(ssl);
-    }
-    ERR_clear_error();
-    SSL_free(ssl);
-    ::close(fd);
+    });
   }
 
   Kind kind_;
-  SSL_CTX* ctx_ = nullptr;
+  SslCtx ctx_{nullptr, SSL_CTX_free};
   int listen_fd_ = -1;
   int port_ = 0;
   std::atomic<bool> stop_{false};
@@ -264,7 +280,6 @@ class HttpsServer {
   ~HttpsServer() {
     stop_ = true;
     loop_.reset();
-    SSL_CTX_free(ctx_);
   }
   HttpsServer(const HttpsServer&) = delete;
   HttpsServer& operator=(const HttpsServer&) = delete;
@@ -275,49 +290,33 @@ class HttpsServer {
 
  private:
   void serve(int fd) {
-    timeval tv{1, 500000};
-    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    SSL* ssl = SSL_new(ctx_);
-    SSL_set_fd(ssl, fd);
-    auto write = [&](const std::string& bytes) {
-      return !stop_ && SSL_write(ssl, bytes.data(), static_cast<int>(bytes.size())) == static_cast<int>(bytes.size());
-    };
-    if (SSL_accept(ssl) == 1) {
-      std::string head;
-      while (head.find("\r\n\r\n") == std::string::npos && head.size() < 65536 && !stop_) {
-        char buf[4096];
-        int n = SSL_read(ssl, buf, sizeof buf);
-        if (n <= 0) break;
-        head.append(buf, static_cast<std::size_t>(n));
+    tls_connection(ctx_.get(), fd, [this](SSL* ssl) {
+      if (!tls_read_head(ssl, stop_)) return;
+      ++requests_;
+      auto write = [&](const std::string& bytes) {
+        return !stop_ && SSL_write(ssl, bytes.data(), static_cast<int>(bytes.size())) == static_cast<int>(bytes.size());
+      };
+      bool chunked = lower(answer_.head).find("transfer-encoding: chunked") != std::string::npos;
+      bool ok = write(answer_.head);
+      for (std::size_t at = 0; ok && at < answer_.body.size(); at += 1u << 16) {
+        std::string piece = answer_.body.substr(at, 1u << 16);
+        if ((ok = write(piece))) body_sent_ += piece.size();
       }
-      if (head.find("\r\n\r\n") != std::string::npos) {
-        ++requests_;
-        bool chunked = lower(answer_.head).find("transfer-encoding: chunked") != std::string::npos;
-        bool ok = write(answer_.head);
-        for (std::size_t at = 0; ok && at < answer_.body.size(); at += 1u << 16) {
-          std::string piece = answer_.body.substr(at, 1u << 16);
-          if ((ok = write(piece))) body_sent_ += piece.size();
+      const std::string xs(1u << 16, 'x');
+      for (std::uint64_t left = answer_.flood; ok && left > 0;) {
+        std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(left, xs.size()));
+        std::string piece = xs.substr(0, n);
+        if (chunked) {
+          char size[32];
+          std::snprintf(size, sizeof size, "%zx\r\n", n);
+          piece = size + piece + "\r\n";
         }
-        const std::string xs(1u << 16, 'x');
-        for (std::uint64_t left = answer_.flood; ok && left > 0;) {
-          std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(left, xs.size()));
-          std::string piece = xs.substr(0, n);
-          if (chunked) {
-            char size[32];
-            std::snprintf(size, sizeof size, "%zx\r\n", n);
-            piece = size + piece + "\r\n";
-          }
-          if ((ok = write(piece))) body_sent_ += piece.size();
-          left -= n;
-        }
-        if (ok && chunked) write("0\r\n\r\n");
-        if (ok) SSL_shutdown(ssl);
+        if ((ok = write(piece))) body_sent_ += piece.size();
+        left -= n;
       }
-    }
-    ERR_clear_error();
-    SSL_free(ssl);
-    ::close(fd);
+      if (ok && chunked) write("0\r\n\r\n");
+      if (ok) SSL_shutdown(ssl);
+    });
   }
 
   static std::string lower(std::string s) {
@@ -326,7 +325,7 @@ class HttpsServer {
   }
 
   Answer answer_;
-  SSL_CTX* ctx_ = nullptr;
+  SslCtx ctx_{nullptr, SSL_CTX_free};
   int port_ = 0;
   std::atomic<bool> stop_{false};
   std::atomic<int> requests_{0};
@@ -359,7 +358,6 @@ class HeldTlsPorts {
   ~HeldTlsPorts() {
     stop_ = true;
     loops_.clear();
-    SSL_CTX_free(ctx_);
   }
   HeldTlsPorts(const HeldTlsPorts&) = delete;
   HeldTlsPorts& operator=(const HeldTlsPorts&) = delete;
@@ -379,22 +377,15 @@ class HeldTlsPorts {
     for (auto end = std::chrono::steady_clock::now() + hold_; !stop_ && std::chrono::steady_clock::now() < end;)
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     --held_;
-    timeval tv{1, 500000};
-    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    SSL* ssl = SSL_new(ctx_);
-    SSL_set_fd(ssl, fd);
-    if (!stop_ && SSL_accept(ssl) == 1) {
+    if (stop_) return (void)::close(fd);
+    tls_connection(ctx_.get(), fd, [this](SSL* ssl) {
       ++handshakes_;
       SSL_shutdown(ssl);
-    }
-    ERR_clear_error();
-    SSL_free(ssl);
-    ::close(fd);
+    });
   }
 
   std::chrono::milliseconds hold_;
-  SSL_CTX* ctx_ = nullptr;
+  SslCtx ctx_{nullptr, SSL_CTX_free};
   std::vector<int> ports_;
   std::vector<std::atomic<int>> accepted_;
   std::atomic<bool> stop_{false};
