@@ -2,6 +2,7 @@
 #include <filesystem>
 #include <iostream>
 
+#include "client/download.hpp"
 #include "handlers.hpp"
 #include "net/http.hpp"
 #include "endpoints/resolve.hpp"
@@ -20,31 +21,6 @@ namespace portico::cli {
 
 namespace {
 
-constexpr std::size_t kMaxDownload = 32u << 20;
-
-std::string download(const std::string& url, const std::string& ca_cert) {
-  if (url.rfind("https://", 0) != 0)
-    throw Error(ExitCode::Usage, "--oas: only https:// URLs are downloaded (TLS verified)", "or download it yourself and pass the file");
-  auto transport = net::make_curl_transport();
-  net::HttpRequest req;
-  req.url = url;
-  req.ca_file = ca_cert;
-  req.timeout_ms = 60000;
-  req.max_response_bytes = kMaxDownload;
-  try {
-    net::HttpResponse res = transport->send(req);
-    if (res.status != 200)
-      throw Error(ExitCode::Network, "--oas: " + url + " answered HTTP " + std::to_string(res.status));
-    return res.body;
-  } catch (const net::TransportError& e) {
-    throw Error(ExitCode::Network, "--oas: cannot download " + url + ": " + e.what(),
-                e.failure == net::Failure::TlsVerify
-                    ? (ca_cert.empty() ? "if the server's certificate comes from a private CA, pass it with --ca-cert FILE"
-                                       : "the server's certificate does not chain to the CA in " + ca_cert)
-                    : "");
-  }
-}
-
 bool empty_dir(const fs::path& d) {
   std::error_code ec;
   return fs::is_directory(d, ec) && fs::directory_iterator(d, ec) == fs::directory_iterator();
@@ -60,13 +36,7 @@ int run_init(const Invocation& inv) {
     source = project::starter_definition();
     display = "starter definition";
   } else if (oas.rfind("https://", 0) == 0 || oas.rfind("http://", 0) == 0) {
-    std::string ca = inv.get("ca-cert");
-    if (!ca.empty()) {
-      std::error_code ec;
-      if (!fs::is_regular_file(ca, ec)) throw Error(ExitCode::Input, "--ca-cert: cannot read " + ca);
-      ca = fs::absolute(ca).string();
-    }
-    source = download(oas, ca);
+    source = client::download_definition(*net::make_curl_transport(), oas, inv.get("ca-cert"));
     display = oas;
   } else {
     source = file::read(oas, 64u << 20);

@@ -289,7 +289,7 @@ std::string_view exit_code_table() {
          "  0  success\n"
          "  1  validation findings at or above --fail-on\n"
          "  2  usage error: unknown command or flag, missing argument\n"
-         "  3  input error: missing or unreadable path, not a project, unsafe config, zip past its limits\n"
+         "  3  input error: missing or unreadable path, not a project, unsafe config, zip or --oas download past its limits\n"
          "  4  the adapter refused (409 conflict, 500 rejected project, 404 on undeploy)\n"
          "  5  authentication: no credentials, 401/403, expired token\n"
          "  6  network or TLS: cannot resolve, connect or verify the server; timeout; unreadable answer\n"

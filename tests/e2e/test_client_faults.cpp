@@ -12,6 +12,7 @@
 // (--timeout and --retries small, and a kill after at most 60 s).
 #include <doctest/doctest.h>
 
+#include <cstdint>
 #include <filesystem>
 #include <map>
 #include <string>
@@ -298,5 +299,95 @@ TEST_CASE("faults: a TLS handshake closed, reset or answered in plain text exits
       }
     }
   }
+  f.clean();
+}
+
+// ======================================================= init --oas URL
+
+namespace {
+
+constexpr std::uint64_t kDownloadCap = 32u << 20;  // client::kMaxDownloadBytes
+
+// An OpenAPI definition in JSON of exactly `size` bytes (a long description).
+std::string definition_of_size(std::size_t size) {
+  const std::string before = R"({"openapi":"3.0.1","info":{"title":"Big","version":"1.0.0","description":")";
+  const std::string after =
+      R"("},"x-wso2-basePath":"/big","x-wso2-production-endpoints":{"urls":["http://127.0.0.1:9/big"]},"paths":{"/a":{"get":{"responses":{"200":{"description":"OK"}}}}}})";
+  REQUIRE(size > before.size() + after.size());
+  return before + std::string(size - before.size() - after.size(), 'd') + after;
+}
+
+// A certificate for 127.0.0.1 (and its key), written where --ca-cert can read it.
+struct Certificate {
+  portico::crypto::Pkey key = portico::crypto::generate_rsa(2048);
+  std::string pem = portico::crypto::self_signed_certificate_pem(key.get(), {"127.0.0.1"}, 30);
+  std::string file;
+  explicit Certificate(const std::string& dir) : file(dir + "/ca.pem") { write_file(file, pem); }
+};
+
+}  // namespace
+
+TEST_CASE("faults: init --oas stops a download over 32 MiB near the limit: exit 3 naming it, nothing written") {
+  Faults f;
+  Certificate ca(f.t.path);
+  const std::string announced =
+      "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(kDownloadCap + 1) +
+      "\r\n\r\n";
+  const std::string chunked = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n";
+  const std::string unknown = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n";
+  struct Case {
+    const char* what;
+    HttpsServer::Answer answer;
+    std::uint64_t min_sent, max_sent;  // what the server pushed before the client left
+  };
+  // Measured: 3.7 MiB, 36.1 MiB and 36.0 MiB.
+  const Case cases[] = {
+      // Refused from the head: only what the socket buffers took.
+      {"Content-Length one byte over", {announced, "", kDownloadCap + 1}, 0, 16u << 20},
+      // Read up to the limit, then cut: the limit and the socket buffers, never the 1 GiB.
+      {"chunked 1 GiB", {chunked, "", 1ull << 30}, kDownloadCap, kDownloadCap + (16u << 20)},
+      {"1 GiB until close", {unknown, "", 1ull << 30}, kDownloadCap, kDownloadCap + (16u << 20)},
+  };
+  for (const auto& c : cases) {
+    INFO(c.what);
+    HttpsServer server(ca.pem, ca.key.get(), c.answer);
+    auto before = tree_names(f.t.path);
+    auto r = f.c({"init", f.t.path + "/proj-new", "--oas", server.url("/openapi.json"), "--ca-cert", ca.file});
+    INFO(r);
+    CHECK(r.code == 3);
+    CHECK(contains(r.err, server.url("/openapi.json") + " is larger than the 32 MiB limit for --oas downloads"));
+    CHECK(contains(r.err, "nothing was written"));
+    CHECK(server.requests() == 1);  // not retried
+    INFO("body bytes the client's socket took: " << server.body_sent());
+    CHECK(server.body_sent() >= c.min_sent);
+    CHECK(server.body_sent() < c.max_sent);
+    CHECK(!fs::exists(f.t.path + "/proj-new"));
+    CHECK(tree_names(f.t.path) == before);  // no half-built directory beside it either
+
+    // An existing project is not touched, --force or not.
+    auto forced = f.c({"init", f.proj, "--oas", server.url("/openapi.json"), "--ca-cert", ca.file, "--force"});
+    INFO(forced);
+    CHECK(forced.code == 3);
+  }
+  f.clean();
+}
+
+TEST_CASE("faults: init --oas downloads a definition of exactly 32 MiB and writes it byte for byte") {
+  Faults f;
+  Certificate ca(f.t.path);
+  const std::string def = definition_of_size(kDownloadCap);
+  HttpsServer server(ca.pem, ca.key.get(),
+                     {"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " +
+                          std::to_string(def.size()) + "\r\n\r\n",
+                      def});
+  auto r = f.c({"init", f.t.path + "/big", "--oas", server.url("/openapi.json"), "--ca-cert", ca.file});
+  INFO(r);
+  REQUIRE(r.code == 0);
+  auto files = tree_snapshot(f.t.path + "/big");
+  std::string written = files.count("Definitions/swagger.json") ? files["Definitions/swagger.json"]
+                                                                : files["Definitions/swagger.yaml"];
+  CHECK(written.size() == kDownloadCap);
+  CHECK(written == def);
+  CHECK(contains(files["api.yaml"], "name: Big"));
   f.clean();
 }

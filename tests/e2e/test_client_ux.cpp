@@ -22,6 +22,7 @@
 #include "cli_run.hpp"
 #include "fake_servers.hpp"
 #include "gateway_process.hpp"
+#include "portico_cli.hpp"
 #include "process.hpp"
 #include "projects.hpp"
 #include "strings.hpp"
@@ -33,66 +34,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const char* kUnset = "\x01unset";
-
-struct Out {
-  int code = -1;
-  std::string out, err;
-};
-
-std::ostream& operator<<(std::ostream& os, const Out& r) {
-  return os << "exit " << r.code << "\n--- stdout:\n" << r.out << "--- stderr:\n" << r.err;
-}
-
-// A config directory of its own, no credentials or proxies from the
-// caller's environment unless `env` sets them, stdin empty.
-struct Cli {
-  TempDir cfg;
-  std::map<std::string, std::string> env;
-
-  std::map<std::string, std::string> full_env(const std::map<std::string, std::string>& extra) const {
-    std::map<std::string, std::string> e = {{"PORTICO_USERNAME", kUnset}, {"PORTICO_PASSWORD", kUnset},
-                                            {"PORTICO_TOKEN", kUnset},    {"NO_COLOR", "1"},
-                                            {"http_proxy", kUnset},       {"https_proxy", kUnset},
-                                            {"HTTP_PROXY", kUnset},       {"HTTPS_PROXY", kUnset},
-                                            {"ALL_PROXY", kUnset},        {"all_proxy", kUnset},
-                                            {"GITHUB_ACTIONS", kUnset},   {"PORTICO_PARSE_ONLY", kUnset},
-                                            {"PORTICO_CONFIG_DIR", cfg.path}};
-    for (const auto& [k, v] : env) e[k] = v;
-    for (const auto& [k, v] : extra) e[k] = v;
-    return e;
-  }
-  std::vector<std::string> argv(const std::vector<std::string>& args) const {
-    std::vector<std::string> a{portico_binary()};
-    a.insert(a.end(), args.begin(), args.end());
-    return a;
-  }
-  Out operator()(const std::vector<std::string>& args, const std::map<std::string, std::string>& extra = {},
-                 const std::string& cwd = {}) const {
-    ChildProcess p(argv(args), full_env(extra), false, false, cwd);
-    Out r;
-    auto st = p.wait_exit(60s);
-    r.code = st ? *st : p.terminate(SIGKILL, 2s);
-    p.wait_drained(5s);
-    r.out = p.stdout_text();
-    r.err = p.stderr_text();
-    return r;
-  }
-};
-
-std::map<std::string, std::string> admin() { return {{"PORTICO_USERNAME", "admin"}, {"PORTICO_PASSWORD", "admin"}}; }
-
-// A hand-written project for `a` (api.yaml, the definition, deployment_environments.yaml).
-void write_project(const std::string& dir, const Api& a = {}) {
-  write_file(dir + "/api.yaml", "type: api\nversion: v4.0.0\ndata:\n  name: " + a.name + "\n  version: \"" +
-                                    a.version + "\"\n  context: " + a.basepath +
-                                    "\n  type: HTTP\n  endpointImplementationType: ENDPOINT\n"
-                                    "  endpointConfig:\n    endpoint_type: failover\n"
-                                    "    production_endpoints:\n      url: " + a.urls[0] + "\n"
-                                    "    production_failovers:\n      - url: " + a.urls[1] + "\n");
-  write_file(dir + "/Definitions/swagger.yaml", definition_yaml(a));
-  write_file(dir + "/deployment_environments.yaml", deployment_environments_yaml());
-}
+using Cli = PorticoCli;  // a config directory of its own, no credentials or proxies inherited
 
 FakeAdapter::Options fake_for(const Api& a = {}) {
   FakeAdapter::Options o;
@@ -121,9 +63,10 @@ std::string joined(const std::vector<std::string>& v) {
 
 TEST_CASE("deploy: SIGINT or SIGTERM at any moment of a large deploy leaves nothing in TMPDIR") {
   Cli c;
+  c.new_session = false;  // the signals go to the child's pid at once: portico itself, not setsid
   TempDir t, tmp;
   const std::string proj = t.path + "/big";
-  write_project(proj);
+  write_client_project(proj);
   write_file(proj + "/Docs/blob.bin", noise(40u << 20));
   // Silent on POST: the upload stalls once the socket buffers fill; silent on
   // GET: a --dry-run waits for its listing.
@@ -155,7 +98,7 @@ TEST_CASE("deploy: SIGINT or SIGTERM at any moment of a large deploy leaves noth
       CAPTURE(sig);
       std::vector<std::string> args{"deploy", proj, "-e", m.url, "--timeout", "30"};
       args.insert(args.end(), m.extra.begin(), m.extra.end());
-      auto env = c.full_env(admin());
+      auto env = c.full_env(admin_credentials());
       env["TMPDIR"] = tmp.path;
       ChildProcess p(c.argv(args), env);
       if (m.wait_upload) CHECK(p.wait_for_stderr("portico: deploying", 30s));
@@ -177,13 +120,13 @@ TEST_CASE("deploy: SIGINT or SIGTERM at any moment of a large deploy leaves noth
 TEST_CASE("deploy: a 200 whose verification then fails says the upload was answered 200 and how to check") {
   Cli c;
   TempDir t;
-  write_project(t.path + "/proj");
+  write_client_project(t.path + "/proj");
   auto opt = fake_for();
   opt.hostile = FakeAdapter::Hostile::Silent;  // GET /apis never answers
   opt.hostile_method = "GET";
   opt.hostile_count = 1000;
   FakeAdapter fake(opt);
-  auto r = c({"deploy", t.path + "/proj", "-e", fake.url(), "--timeout", "2"}, admin());
+  auto r = c({"deploy", t.path + "/proj", "-e", fake.url(), "--timeout", "2"}, admin_credentials());
   INFO(r);
   CHECK(r.code == 6);
   CHECK(fake.deployed());
@@ -197,12 +140,12 @@ TEST_CASE("deploy: a 200 whose verification then fails says the upload was answe
 TEST_CASE("deploy: a --timeout during the upload says the deploy may still have been applied") {
   Cli c;
   TempDir t;
-  write_project(t.path + "/proj");
+  write_client_project(t.path + "/proj");
   auto opt = fake_for();
   opt.hostile = FakeAdapter::Hostile::Silent;  // POST /apis never answers
   opt.hostile_count = 1000;
   FakeAdapter fake(opt);
-  auto r = c({"deploy", t.path + "/proj", "-e", fake.url(), "--timeout", "2", "--retries", "0"}, admin());
+  auto r = c({"deploy", t.path + "/proj", "-e", fake.url(), "--timeout", "2", "--retries", "0"}, admin_credentials());
   INFO(r);
   CHECK(r.code == 6);
   CHECK(contains(r.err, "the deploy may still have been applied"));
@@ -214,16 +157,16 @@ TEST_CASE("deploy: a --timeout during the upload says the deploy may still have 
 TEST_CASE("deploy: --dry-run exits 4 with 'update: needs --override' for an API that exists, 0 with --override") {
   Cli c;
   TempDir t;
-  write_project(t.path + "/proj");
+  write_client_project(t.path + "/proj");
   auto opt = fake_for();
   opt.preloaded = {opt.api};
   FakeAdapter fake(opt);
-  auto r = c({"deploy", t.path + "/proj", "-e", fake.url(), "--dry-run"}, admin());
+  auto r = c({"deploy", t.path + "/proj", "-e", fake.url(), "--dry-run"}, admin_credentials());
   INFO(r);
   CHECK(r.code == 4);
   CHECK(contains(r.out, "update: needs --override"));
   CHECK(contains(r.err, "--override"));
-  auto o = c({"deploy", t.path + "/proj", "-e", fake.url(), "--dry-run", "--override"}, admin());
+  auto o = c({"deploy", t.path + "/proj", "-e", fake.url(), "--dry-run", "--override"}, admin_credentials());
   INFO(o);
   CHECK(o.code == 0);
   CHECK(contains(o.out, "update (override)"));
@@ -233,17 +176,17 @@ TEST_CASE("deploy: --dry-run names a base path held by another API on the vhost 
   TempGateway g;
   Cli c;
   TempDir t;
-  write_project(t.path + "/first", Api("First", "1.0.0", "/shared"));
-  write_project(t.path + "/second", Api("Second", "1.0.0", "/shared"));
+  write_client_project(t.path + "/first", Api("First", "1.0.0", "/shared"));
+  write_client_project(t.path + "/second", Api("Second", "1.0.0", "/shared"));
   std::vector<std::string> tls{"--ca-cert", g.ca()};
-  auto first = c({"deploy", t.path + "/first", "-e", g.origin(), "--ca-cert", g.ca()}, admin());
+  auto first = c({"deploy", t.path + "/first", "-e", g.origin(), "--ca-cert", g.ca()}, admin_credentials());
   INFO(first);
   REQUIRE(first.code == 0);
   for (bool override : {false, true}) {
     CAPTURE(override);
     std::vector<std::string> args{"deploy", t.path + "/second", "-e", g.origin(), "--ca-cert", g.ca(), "--dry-run"};
     if (override) args.push_back("--override");
-    auto dry = c(args, admin());
+    auto dry = c(args, admin_credentials());
     INFO(dry);
     CHECK(dry.code == 4);
     CHECK(contains(dry.out, "conflict"));
@@ -252,7 +195,7 @@ TEST_CASE("deploy: --dry-run names a base path held by another API on the vhost 
     CHECK(contains(dry.err, "even with --override"));
     args.push_back("--format");
     args.push_back("json");
-    auto dj = c(args, admin());
+    auto dj = c(args, admin_credentials());
     auto j = json::parse(dj.out, nullptr, false);
     INFO(dj);
     REQUIRE(j.is_object());
@@ -261,7 +204,7 @@ TEST_CASE("deploy: --dry-run names a base path held by another API on the vhost 
     CHECK(j["conflict"]["name"] == "First");
     args.resize(args.size() - 2);
     args.erase(std::find(args.begin(), args.end(), "--dry-run"));
-    auto real = c(args, admin());
+    auto real = c(args, admin_credentials());
     INFO(real);
     CHECK(real.code == dry.code);
   }
@@ -272,7 +215,7 @@ TEST_CASE("deploy: --dry-run names a base path held by another API on the vhost 
 TEST_CASE("--format json: every command that takes it prints one JSON document with ok false on failure") {
   Cli c;
   TempDir t;
-  write_project(t.path + "/proj");
+  write_client_project(t.path + "/proj");
   auto opt = fake_for();
   opt.preloaded = {opt.api};
   FakeAdapter fake(opt);
@@ -289,15 +232,15 @@ TEST_CASE("--format json: every command that takes it prints one JSON document w
     int code;
   };
   std::vector<Case> cases{
-      {"deploy 409", {"deploy", t.path + "/proj", "-e", fake.url()}, admin(), 4},
+      {"deploy 409", {"deploy", t.path + "/proj", "-e", fake.url()}, admin_credentials(), 4},
       {"deploy without credentials", {"deploy", t.path + "/proj", "-e", fake.url()}, {}, 5},
       {"deploy, wrong password", {"deploy", t.path + "/proj", "-e", fake.url()},
        {{"PORTICO_USERNAME", "admin"}, {"PORTICO_PASSWORD", "nope"}}, 5},
-      {"deploy, closed port", {"deploy", t.path + "/proj", "-e", closed, "--retries", "0"}, admin(), 6},
-      {"deploy, validation errors", {"deploy", t.path + "/broken", "-e", fake.url()}, admin(), 1},
-      {"deploy, missing path", {"deploy", t.path + "/nope", "-e", fake.url()}, admin(), 3},
-      {"list, closed port", {"list", "-e", closed}, admin(), 6},
-      {"list, unknown environment", {"list", "-e", "nowhere"}, admin(), 2},
+      {"deploy, closed port", {"deploy", t.path + "/proj", "-e", closed, "--retries", "0"}, admin_credentials(), 6},
+      {"deploy, validation errors", {"deploy", t.path + "/broken", "-e", fake.url()}, admin_credentials(), 1},
+      {"deploy, missing path", {"deploy", t.path + "/nope", "-e", fake.url()}, admin_credentials(), 3},
+      {"list, closed port", {"list", "-e", closed}, admin_credentials(), 6},
+      {"list, unknown environment", {"list", "-e", "nowhere"}, admin_credentials(), 2},
       {"env list, unreadable config", {"env", "list"}, {{"PORTICO_CONFIG_DIR", t.path + "/badcfg"}}, 3},
       {"validate, missing path", {"validate", t.path + "/nope.yaml"}, {}, 3},
       {"endpoints, missing path", {"endpoints", t.path + "/nope.yaml"}, {}, 3},
@@ -364,7 +307,7 @@ TEST_CASE("validate: --report or -o into a missing directory exits 3 before vali
 TEST_CASE("validate: project/api.yaml suggests validating the project directory") {
   Cli c;
   TempDir t;
-  write_project(t.path + "/proj");
+  write_client_project(t.path + "/proj");
   auto r = c({"validate", t.path + "/proj/api.yaml"});
   INFO(r);
   CHECK(contains(r.err, "portico validate " + t.path + "/proj'"));
@@ -385,7 +328,7 @@ TEST_CASE("demo: a deployed failover project whose primary is stopped probes fai
   auto init = c({"init", t.path + "/shop", "--oas", t.path + "/shop.yaml"});
   INFO(init);
   REQUIRE(init.code == 0);
-  auto dep = c({"deploy", t.path + "/shop", "-e", g.origin(), "--ca-cert", g.ca()}, admin());
+  auto dep = c({"deploy", t.path + "/shop", "-e", g.origin(), "--ca-cert", g.ca()}, admin_credentials());
   INFO(dep);
   REQUIRE(dep.code == 0);
   auto probe = c({"probe", t.path + "/shop"});
@@ -524,7 +467,7 @@ TEST_CASE("init: --context PATH is api.yaml's context; the gateway serves the AP
   CHECK(r.code == 0);
   CHECK(contains(read_file(t.path + "/shop/api.yaml"), "context: /pizza\n"));
   CHECK(!contains(r.err, "no base path"));
-  auto d = c({"deploy", t.path + "/shop", "-e", g.origin(), "--ca-cert", g.ca()}, admin());
+  auto d = c({"deploy", t.path + "/shop", "-e", g.origin(), "--ca-cert", g.ca()}, admin_credentials());
   INFO(d);
   CHECK(d.code == 0);
   CHECK(contains(d.out, "at /pizza/1.0.0"));
@@ -646,7 +589,7 @@ TEST_CASE("hints: a TLS failure against a pinned CA says the certificate does no
   TempGateway g, other;
   Cli c;
   REQUIRE(c({"env", "add", "local", "--adapter", g.origin(), "--ca-cert", other.ca()}).code == 0);
-  auto r = c({"list", "-e", "local"}, admin());
+  auto r = c({"list", "-e", "local"}, admin_credentials());
   INFO(r);
   CHECK(r.code == 6);
   CHECK(contains(r.err, "does not chain to the pinned CA " + other.ca()));
@@ -692,19 +635,19 @@ TEST_CASE("list: --query without a match says so, and --limit says '2 of 4'") {
     opt.preloaded.push_back(a);
   }
   FakeAdapter fake(opt);
-  auto q = c({"list", "-e", fake.url(), "--query", "type:ws"}, admin());
+  auto q = c({"list", "-e", fake.url(), "--query", "type:ws"}, admin_credentials());
   INFO(q);
   CHECK(q.code == 0);
   CHECK(contains(q.out, "no APIs match --query type:ws"));
   CHECK(!contains(q.out, "no APIs deployed"));
-  auto l = c({"list", "-e", fake.url(), "--limit", "2"}, admin());
+  auto l = c({"list", "-e", fake.url(), "--limit", "2"}, admin_credentials());
   INFO(l);
   CHECK(contains(l.out, "2 of 4 APIs shown (--limit 2)"));
-  auto j = json::parse(c({"list", "-e", fake.url(), "--limit", "2", "--format", "json"}, admin()).out, nullptr, false);
+  auto j = json::parse(c({"list", "-e", fake.url(), "--limit", "2", "--format", "json"}, admin_credentials()).out, nullptr, false);
   REQUIRE(j.is_object());
   CHECK(j["count"] == 2);
   CHECK(j["total"] == 4);
-  auto all = c({"list", "-e", fake.url()}, admin());
+  auto all = c({"list", "-e", fake.url()}, admin_credentials());
   CHECK(!contains(all.out, " of "));
 }
 
@@ -720,9 +663,9 @@ TEST_CASE("env list: an http:// environment shows no TLS, not 'system CAs'") {
 TEST_CASE("deploy: each retry of a refused connection is printed as it starts") {
   Cli c;
   TempDir t;
-  write_project(t.path + "/proj");
+  write_client_project(t.path + "/proj");
   auto r = c({"deploy", t.path + "/proj", "-e", "http://127.0.0.1:" + std::to_string(closed_port()), "--retries", "2"},
-             admin());
+             admin_credentials());
   INFO(r);
   CHECK(r.code == 6);
   CHECK(contains(r.err, "retrying in "));
@@ -734,9 +677,9 @@ TEST_CASE("deploy: a 413 states the archive's size and the gateway's limit") {
   TempGateway g({"--max-upload", "100000"});
   Cli c;
   TempDir t;
-  write_project(t.path + "/proj");
+  write_client_project(t.path + "/proj");
   write_file(t.path + "/proj/Docs/big.bin", noise(300000));
-  auto r = c({"deploy", t.path + "/proj", "-e", g.origin(), "--ca-cert", g.ca()}, admin());
+  auto r = c({"deploy", t.path + "/proj", "-e", g.origin(), "--ca-cert", g.ca()}, admin_credentials());
   INFO(r);
   CHECK(r.code == 4);
   CHECK(contains(r.err, "too large (413): the archive is "));

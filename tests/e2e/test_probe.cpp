@@ -444,6 +444,62 @@ TEST_CASE("probe: https with a certificate trusted through --ca-cert is availabl
   }
 }
 
+TEST_CASE("probe: --parallel bounds the connections open at once (default 64), the rest queued, every endpoint probed") {
+  // 72 https endpoints on 72 ports (targets are distinct host:port pairs);
+  // each connection is held 100 ms before its handshake, so a client that
+  // keeps more than N open would be seen holding more than N.
+  EVP_PKEY* key = test_key();
+  std::string pem = crypto::self_signed_certificate_pem(key, {"127.0.0.1"}, 30);
+  TempDir t;
+  std::string ca = t.path + "/ca.pem";
+  write_file(ca, pem);
+  constexpr int kPorts = 72;
+  struct Case {
+    std::vector<std::string> flags;
+    int limit;
+  };
+  for (const Case& c : {Case{{"--parallel", "4"}, 4}, Case{{}, 64}}) {
+    CAPTURE(c.limit);
+    HeldTlsPorts servers(kPorts, std::chrono::milliseconds(100), pem, key);
+    GroupSpec all{"", "production", "", {}};  // load balanced: every endpoint is probed
+    for (int port : servers.ports()) all.urls.push_back("https://127.0.0.1:" + std::to_string(port) + "/v1");
+    std::vector<std::string> flags{"--timeout", "10000", "--attempts", "1", "--ca-cert", ca};
+    flags.insert(flags.end(), c.flags.begin(), c.flags.end());
+    auto run = probe_definition(t, {all}, flags);
+    INFO(run.r.out << run.r.err);
+    CHECK(run.r.exit_code == 0);
+    const json& g = group(run.j, "");
+    REQUIRE(g["endpoints"].size() == kPorts);
+    for (const auto& e : g["endpoints"]) {
+      CHECK(e["available"] == true);
+      CHECK(e["tls"]["verified"] == true);
+    }
+    for (std::size_t i = 0; i < kPorts; ++i) CHECK(servers.accepted(i) == 1);  // each once, none dropped
+    CHECK(servers.handshakes() == kPorts);
+    INFO("at most " << servers.held_at_most() << " held at once");
+    CHECK(servers.held_at_most() <= c.limit);
+    // The counter does see concurrency: more than the small limit when allowed.
+    if (c.limit > 4) CHECK(servers.held_at_most() > 4);
+  }
+}
+
+TEST_CASE("probe: --parallel takes 1 to 4096") {
+  TempDir t;
+  write_file(t.path + "/api.yaml", definition({{"", "production", "", {"http://127.0.0.1:" + std::to_string(closed_port()) + "/v1"}}}));
+  for (const char* n : {"0", "4097", "100000", "-1"}) {
+    CAPTURE(n);
+    auto r = run({portico_binary(), "probe", t.path + "/api.yaml", "--parallel", n}, {}, kEnv);
+    CHECK(r.exit_code == 2);
+    CHECK(r.out.empty());
+    CHECK(contains(r.err, "--parallel"));
+  }
+  for (const char* n : {"1", "4096"}) {
+    CAPTURE(n);
+    auto r = run({portico_binary(), "probe", t.path + "/api.yaml", "--parallel", n, "--attempts", "1"}, {}, kEnv);
+    CHECK(r.exit_code == 8);  // probed: the one endpoint is refused
+  }
+}
+
 TEST_CASE("probe: an expired certificate is reason tls and unavailable, even when trusted") {
   EVP_PKEY* key = test_key();
   std::string pem = expired_certificate_pem(key);

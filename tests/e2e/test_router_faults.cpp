@@ -41,14 +41,11 @@ class FaultBackend {
 
   explicit FaultBackend(Fault fault) : fault_(fault) {
     std::signal(SIGPIPE, SIG_IGN);
-    listen_fd_ = listen_loopback(port_);
-    thread_ = std::thread([this] { loop(); });
+    loop_ = std::make_unique<AcceptLoop>(listen_loopback(port_), [this](int fd) { serve(fd); });
   }
   ~FaultBackend() {
     stop_ = true;
-    if (thread_.joinable()) thread_.join();
-    for (auto& t : conns_) t.join();
-    ::close(listen_fd_);
+    loop_.reset();
   }
   FaultBackend(const FaultBackend&) = delete;
   FaultBackend& operator=(const FaultBackend&) = delete;
@@ -59,16 +56,6 @@ class FaultBackend {
   bool peer_left() const { return peer_left_.load(); }   // a flooded peer closed its end
 
  private:
-  void loop() {
-    while (!stop_) {
-      pollfd p{listen_fd_, POLLIN, 0};
-      if (::poll(&p, 1, 20) <= 0) continue;
-      int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
-      if (fd < 0) continue;
-      conns_.emplace_back([this, fd] { serve(fd); });
-    }
-  }
-
   // True once a request head has arrived (bounded by 3 s); TCP health checks
   // connect and close without one.
   bool read_head(int fd) {
@@ -136,12 +123,11 @@ class FaultBackend {
   }
 
   Fault fault_;
-  int listen_fd_ = -1, port_ = 0;
+  int port_ = 0;
   std::atomic<bool> stop_{false}, peer_left_{false};
   std::atomic<int> requests_{0};
   std::atomic<long long> flooded_{0};
-  std::vector<std::thread> conns_;  // only the accept thread adds, until the join
-  std::thread thread_;
+  std::unique_ptr<AcceptLoop> loop_;
 };
 
 long rss_kib(pid_t pid) {

@@ -1,5 +1,6 @@
 // Test support: endpoint backends on loopback for `portico probe`'s tests
-// (tests/e2e/test_probe.cpp). Everything listens on 127.0.0.1 with a port
+// (tests/e2e/test_probe.cpp), and servers for the router's and `init
+// --oas`'s. Everything listens on 127.0.0.1 with a port
 // the kernel picks; nothing here ever touches another address.
 //
 // - Backend: an accept loop in one thread that counts the connections it
@@ -13,6 +14,11 @@
 //   filled by connections nobody accepts; Linux then drops further SYNs, so
 //   connects time out. It checks itself (`ok()`): a connect must stay
 //   unanswered for 200 ms.
+// - HeldTlsPorts: TLS on many ports, each connection held before its
+//   handshake, counting how many are held at once (probe --parallel).
+// - EchoBackend: HTTP/1.1 for the router's tests, a thread per connection.
+// - HttpsServer: one fixed answer over TLS (a body, or a flood of a given
+//   length, chunked or not), counting the bytes the client took.
 //
 // Header-only. Every wait is bounded: a connection is served within about
 // 1.5 s, and destruction stops the thread within about 100 ms.
@@ -29,10 +35,15 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cctype>
+#include <cstdint>
+#include <cstdio>
 #include <cerrno>
 #include <chrono>
 #include <csignal>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
@@ -43,6 +54,56 @@
 #include "loopback.hpp"
 
 namespace portico::test {
+
+using SslCtx = std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)>;
+
+// A TLS server context with this certificate (PEM) and key; throws when
+// they cannot be used.
+inline SslCtx server_tls_context(const std::string& cert_pem, EVP_PKEY* key) {
+  if (!key || cert_pem.empty()) throw std::runtime_error("a TLS server needs a certificate and a key");
+  SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
+  std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new_mem_buf(cert_pem.data(), static_cast<int>(cert_pem.size())),
+                                                BIO_free);
+  X509* cert = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr);
+  bool ok = cert && SSL_CTX_use_certificate(ctx, cert) == 1 && SSL_CTX_use_PrivateKey(ctx, key) == 1;
+  if (cert) X509_free(cert);
+  if (!ok) {
+    SSL_CTX_free(ctx);
+    throw std::runtime_error("cannot load the server's certificate or key");
+  }
+  return SslCtx(ctx, SSL_CTX_free);
+}
+
+// One TLS connection, server side, blocking with 1.5 s timeouts on every
+// read and write: the handshake, then inside(ssl) when it completed; then
+// the connection is closed.
+inline void tls_connection(SSL_CTX* ctx, int fd, const std::function<void(SSL*)>& inside) {
+  timeval tv{1, 500000};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  SSL* ssl = SSL_new(ctx);
+  SSL_set_fd(ssl, fd);
+  ERR_clear_error();
+  if (SSL_accept(ssl) == 1) inside(ssl);
+  ERR_clear_error();
+  SSL_free(ssl);
+  ::close(fd);
+}
+
+// Reads a request head inside TLS (at most 64 KiB and 1.5 s, or until
+// `stop`); true when it is complete.
+inline bool tls_read_head(SSL* ssl, const std::atomic<bool>& stop) {
+  std::string head;
+  auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(1500);
+  while (head.find("\r\n\r\n") == std::string::npos && head.size() < 65536 && !stop &&
+         std::chrono::steady_clock::now() < end) {
+    char buf[4096];
+    int n = SSL_read(ssl, buf, sizeof buf);
+    if (n <= 0) break;
+    head.append(buf, static_cast<std::size_t>(n));
+  }
+  return head.find("\r\n\r\n") != std::string::npos;
+}
 
 class Backend {
  public:
@@ -61,19 +122,7 @@ class Backend {
   // For Kind::Tls200: the server certificate (PEM) and its key.
   Backend(Kind kind, const std::string& cert_pem, EVP_PKEY* key) : kind_(kind) {
     std::signal(SIGPIPE, SIG_IGN);  // a write to a client that left must fail, not kill the test
-    if (kind_ == Kind::Tls200) {
-      if (!key || cert_pem.empty()) throw std::runtime_error("a TLS backend needs a certificate and a key");
-      ctx_ = SSL_CTX_new(TLS_server_method());
-      std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new_mem_buf(cert_pem.data(), static_cast<int>(cert_pem.size())),
-                                                    BIO_free);
-      X509* cert = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr);
-      bool ok = cert && SSL_CTX_use_certificate(ctx_, cert) == 1 && SSL_CTX_use_PrivateKey(ctx_, key) == 1;
-      if (cert) X509_free(cert);
-      if (!ok) {
-        SSL_CTX_free(ctx_);
-        throw std::runtime_error("cannot load the backend's certificate or key");
-      }
-    }
+    if (kind_ == Kind::Tls200) ctx_ = server_tls_context(cert_pem, key);
     listen_fd_ = listen_loopback(port_);
     thread_ = std::thread([this] { loop(); });
   }
@@ -83,7 +132,6 @@ class Backend {
     if (thread_.joinable()) thread_.join();
     for (int fd : held_) ::close(fd);
     if (listen_fd_ >= 0) ::close(listen_fd_);
-    if (ctx_) SSL_CTX_free(ctx_);
   }
   Backend(const Backend&) = delete;
   Backend& operator=(const Backend&) = delete;
@@ -185,44 +233,164 @@ class Backend {
     ::close(fd);
   }
 
-  // A blocking TLS server side with 1.5 s socket timeouts on every read and write.
+  // TLS, then like serve_plain inside it.
   void serve_tls(int fd) {
-    timeval tv{1, 500000};
-    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    SSL* ssl = SSL_new(ctx_);
-    SSL_set_fd(ssl, fd);
-    ERR_clear_error();
-    if (SSL_accept(ssl) == 1) {
+    tls_connection(ctx_.get(), fd, [this](SSL* ssl) {
       ++handshakes_;
-      std::string head;
-      auto end = Clock::now() + std::chrono::milliseconds(1500);
-      while (!head_complete(head) && !stop_ && Clock::now() < end) {
-        char buf[2048];
-        int n = SSL_read(ssl, buf, sizeof buf);
-        if (n <= 0) break;
-        head.append(buf, static_cast<std::size_t>(n));
-      }
-      if (head_complete(head)) {
+      if (tls_read_head(ssl, stop_)) {
         ++requests_;
         std::string a = answer();
         SSL_write(ssl, a.data(), static_cast<int>(a.size()));
       }
       SSL_shutdown(ssl);
-    }
-    ERR_clear_error();
-    SSL_free(ssl);
-    ::close(fd);
+    });
   }
 
   Kind kind_;
-  SSL_CTX* ctx_ = nullptr;
+  SslCtx ctx_{nullptr, SSL_CTX_free};
   int listen_fd_ = -1;
   int port_ = 0;
   std::atomic<bool> stop_{false};
   std::atomic<int> accepted_{0}, requests_{0}, handshakes_{0};
   std::vector<int> held_;  // only the accept thread touches it until the join
   std::thread thread_;
+};
+
+// An HTTPS server for `init --oas URL`'s tests: every connection (a thread
+// of its own) gets a TLS handshake with the certificate and key given, its
+// request head read, then one answer: `head` (status line and headers,
+// blank line included), `body`, then `flood` more bytes of 'x' (as 64 KiB
+// chunks, and the last chunk, when the head says chunked), as fast as the
+// client takes them; then it closes. body_sent() counts the bytes after the
+// head that the client's socket took, so a test sees where a client stopped
+// reading. Reads and writes time out after 1.5 s.
+class HttpsServer {
+ public:
+  struct Answer {
+    std::string head;
+    std::string body;
+    std::uint64_t flood = 0;
+  };
+
+  HttpsServer(const std::string& cert_pem, EVP_PKEY* key, Answer answer) : answer_(std::move(answer)) {
+    std::signal(SIGPIPE, SIG_IGN);
+    ctx_ = server_tls_context(cert_pem, key);
+    loop_ = std::make_unique<AcceptLoop>(listen_loopback(port_), [this](int fd) { serve(fd); });
+  }
+  ~HttpsServer() {
+    stop_ = true;
+    loop_.reset();
+  }
+  HttpsServer(const HttpsServer&) = delete;
+  HttpsServer& operator=(const HttpsServer&) = delete;
+
+  std::string url(const std::string& path = "/") const { return "https://127.0.0.1:" + std::to_string(port_) + path; }
+  int requests() const { return requests_.load(); }
+  std::uint64_t body_sent() const { return body_sent_.load(); }
+
+ private:
+  void serve(int fd) {
+    tls_connection(ctx_.get(), fd, [this](SSL* ssl) {
+      if (!tls_read_head(ssl, stop_)) return;
+      ++requests_;
+      auto write = [&](const std::string& bytes) {
+        return !stop_ && SSL_write(ssl, bytes.data(), static_cast<int>(bytes.size())) == static_cast<int>(bytes.size());
+      };
+      bool chunked = lower(answer_.head).find("transfer-encoding: chunked") != std::string::npos;
+      bool ok = write(answer_.head);
+      for (std::size_t at = 0; ok && at < answer_.body.size(); at += 1u << 16) {
+        std::string piece = answer_.body.substr(at, 1u << 16);
+        if ((ok = write(piece))) body_sent_ += piece.size();
+      }
+      const std::string xs(1u << 16, 'x');
+      for (std::uint64_t left = answer_.flood; ok && left > 0;) {
+        std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(left, xs.size()));
+        std::string piece = xs.substr(0, n);
+        if (chunked) {
+          char size[32];
+          std::snprintf(size, sizeof size, "%zx\r\n", n);
+          piece = size + piece + "\r\n";
+        }
+        if ((ok = write(piece))) body_sent_ += piece.size();
+        left -= n;
+      }
+      if (ok && chunked) write("0\r\n\r\n");
+      if (ok) SSL_shutdown(ssl);
+    });
+  }
+
+  static std::string lower(std::string s) {
+    for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+  }
+
+  Answer answer_;
+  SslCtx ctx_{nullptr, SSL_CTX_free};
+  int port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::atomic<int> requests_{0};
+  std::atomic<std::uint64_t> body_sent_{0};
+  std::unique_ptr<AcceptLoop> loop_;
+};
+
+// TLS listeners on `ports` ports of their own (the prober opens one
+// connection per distinct host:port), for `probe --parallel`: each
+// connection is held for `hold` before the server answers the ClientHello,
+// then the handshake completes and the server closes. held_at_most() is the
+// largest number of connections held at once, over all ports. A connection
+// is counted from its accept until the server lets its handshake go on, so
+// the count never exceeds what the client has open at that moment (the
+// client cannot finish a connection the server still holds; keep its
+// timeout above `hold`).
+class HeldTlsPorts {
+ public:
+  HeldTlsPorts(int ports, std::chrono::milliseconds hold, const std::string& cert_pem, EVP_PKEY* key)
+      : hold_(hold), accepted_(static_cast<std::size_t>(ports)) {
+    std::signal(SIGPIPE, SIG_IGN);
+    ctx_ = server_tls_context(cert_pem, key);
+    for (int i = 0; i < ports; ++i) {
+      int port = 0;
+      int fd = listen_loopback(port);
+      ports_.push_back(port);
+      loops_.push_back(std::make_unique<AcceptLoop>(fd, [this, i](int c) { serve(c, static_cast<std::size_t>(i)); }));
+    }
+  }
+  ~HeldTlsPorts() {
+    stop_ = true;
+    loops_.clear();
+  }
+  HeldTlsPorts(const HeldTlsPorts&) = delete;
+  HeldTlsPorts& operator=(const HeldTlsPorts&) = delete;
+
+  const std::vector<int>& ports() const { return ports_; }
+  int held_at_most() const { return most_.load(); }
+  // Connections accepted on the i-th port.
+  int accepted(std::size_t i) const { return accepted_[i].load(); }
+  int handshakes() const { return handshakes_.load(); }
+
+ private:
+  void serve(int fd, std::size_t i) {
+    ++accepted_[i];
+    int now = ++held_;
+    for (int seen = most_.load(); now > seen && !most_.compare_exchange_weak(seen, now);) {
+    }
+    for (auto end = std::chrono::steady_clock::now() + hold_; !stop_ && std::chrono::steady_clock::now() < end;)
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    --held_;
+    if (stop_) return (void)::close(fd);
+    tls_connection(ctx_.get(), fd, [this](SSL* ssl) {
+      ++handshakes_;
+      SSL_shutdown(ssl);
+    });
+  }
+
+  std::chrono::milliseconds hold_;
+  SslCtx ctx_{nullptr, SSL_CTX_free};
+  std::vector<int> ports_;
+  std::vector<std::atomic<int>> accepted_;
+  std::atomic<bool> stop_{false};
+  std::atomic<int> held_{0}, most_{0}, handshakes_{0};
+  std::vector<std::unique_ptr<AcceptLoop>> loops_;
 };
 
 // A listening socket whose accept queue is full: connects get no answer.
@@ -285,18 +453,11 @@ class EchoBackend {
     socklen_t len = sizeof a;
     ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&a), &len);
     port_ = ntohs(a.sin_port);
-    thread_ = std::thread([this] { loop(); });
+    loop_ = std::make_unique<AcceptLoop>(listen_fd_, [this](int fd) { serve(fd); });
   }
   ~EchoBackend() {
     stop_ = true;
-    if (thread_.joinable()) thread_.join();
-    std::vector<std::thread> ts;
-    {
-      std::lock_guard lk(mu_);
-      ts.swap(conns_);
-    }
-    for (auto& t : ts) t.join();
-    ::close(listen_fd_);
+    loop_.reset();
   }
   EchoBackend(const EchoBackend&) = delete;
   EchoBackend& operator=(const EchoBackend&) = delete;
@@ -319,16 +480,6 @@ class EchoBackend {
   }
 
  private:
-  void loop() {
-    while (!stop_) {
-      pollfd p{listen_fd_, POLLIN, 0};
-      if (::poll(&p, 1, 20) <= 0) continue;
-      int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
-      if (fd < 0) continue;
-      std::lock_guard lk(mu_);
-      conns_.emplace_back([this, fd] { serve(fd); });
-    }
-  }
   void serve(int fd) {
     ++connections_;
     std::string in;
@@ -410,8 +561,7 @@ class EchoBackend {
   std::atomic<bool> keep_alive_{false}, drop_second_{false};
   std::mutex mu_;
   std::string last_target_;
-  std::vector<std::thread> conns_;
-  std::thread thread_;
+  std::unique_ptr<AcceptLoop> loop_;  // owns listen_fd_
 };
 
 }  // namespace portico::test

@@ -1,18 +1,25 @@
 // Test support: loopback sockets (header-only): a listening socket on
 // 127.0.0.1 with a port the kernel picks, a port nobody listens on, a
-// non-blocking connect, and sending all of a buffer. Nothing here ever
-// touches another address.
+// non-blocking connect, sending all of a buffer, and an accept loop that
+// serves each connection on its own thread. Nothing here ever touches
+// another address.
 #pragma once
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstdint>
+#include <functional>
+#include <list>
+#include <mutex>
 #include <stdexcept>
 #include <string>
+#include <thread>
 
 namespace portico::test {
 
@@ -78,5 +85,57 @@ inline bool send_all(int fd, const std::string& data) {
   }
   return true;
 }
+
+// Accepts connections on a listening socket (owned from here on) in one
+// thread and serves each on a thread of its own: serve(fd) owns fd and must
+// close it. stop() (also the destructor) stops accepting, joins every
+// thread and closes the listener: the owner first tells its serve to return
+// soon (its own stop flag), and stops the loop before anything serve uses
+// is destroyed.
+class AcceptLoop {
+ public:
+  AcceptLoop(int listen_fd, std::function<void(int)> serve) : listen_fd_(listen_fd), serve_(std::move(serve)) {
+    thread_ = std::thread([this] { loop(); });
+  }
+  ~AcceptLoop() { stop(); }
+  AcceptLoop(const AcceptLoop&) = delete;
+  AcceptLoop& operator=(const AcceptLoop&) = delete;
+
+  int accepted() const { return accepted_.load(); }
+
+  void stop() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+    std::list<std::thread> conns;
+    {
+      std::lock_guard lk(mu_);
+      conns.swap(conns_);
+    }
+    for (auto& t : conns) t.join();
+    if (listen_fd_ >= 0) ::close(listen_fd_);
+    listen_fd_ = -1;
+  }
+
+ private:
+  void loop() {
+    while (!stop_) {
+      pollfd p{listen_fd_, POLLIN, 0};
+      if (::poll(&p, 1, 20) <= 0) continue;
+      int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+      if (fd < 0) continue;
+      ++accepted_;
+      std::lock_guard lk(mu_);
+      conns_.emplace_back([this, fd] { serve_(fd); });
+    }
+  }
+
+  int listen_fd_;
+  std::function<void(int)> serve_;
+  std::atomic<bool> stop_{false};
+  std::atomic<int> accepted_{0};
+  std::mutex mu_;
+  std::list<std::thread> conns_;
+  std::thread thread_;
+};
 
 }  // namespace portico::test

@@ -41,6 +41,9 @@ struct PorticoCli {
 
   TempDir cfg;
   std::map<std::string, std::string> env;  // added to every run
+  // Through setsid (no controlling terminal); false: portico is the child
+  // itself from its first instant, for a test that signals its pid at once.
+  bool new_session = true;
 
   std::map<std::string, std::string> full_env(const std::map<std::string, std::string>& extra = {}) const {
     std::map<std::string, std::string> e = {{"PORTICO_USERNAME", kUnset}, {"PORTICO_PASSWORD", kUnset},
@@ -58,7 +61,7 @@ struct PorticoCli {
   std::vector<std::string> argv(const std::vector<std::string>& args) const {
     static const std::string setsid = find_program("setsid");
     std::vector<std::string> a;
-    if (!setsid.empty()) a.push_back(setsid);
+    if (new_session && !setsid.empty()) a.push_back(setsid);
     a.push_back(portico_binary());
     a.insert(a.end(), args.begin(), args.end());
     return a;

@@ -6,6 +6,7 @@
 #include <functional>
 
 #include "client/adapter.hpp"
+#include "client/download.hpp"
 #include "client/prepare.hpp"
 #include "doc/document.hpp"
 #include "process.hpp"
@@ -301,4 +302,60 @@ TEST_CASE("prepare: a project directory and a single definition are parsed once,
   CHECK(doc::bytes_parsed() - before < def.size() + 2000);
   REQUIRE(steps.size() == 2);
   CHECK(steps[0] == "validating " + t.path + "/pets.yaml");
+}
+
+// ============================================================ init --oas URL
+
+namespace {
+// The Error download_definition throws (fails the test when it returns).
+Error download_error(Script& t, const std::string& url, const std::string& ca_file = {}) {
+  try {
+    client::download_definition(t, url, ca_file);
+  } catch (const Error& e) {
+    return e;
+  }
+  FAIL("download_definition returned");
+  return Error(ExitCode::Ok, "");
+}
+}  // namespace
+
+TEST_CASE("client: an --oas download asks for at most 32 MiB, and more is an input error naming the limit") {
+  Script t;
+  t.answer(200, "openapi: 3.0.0\n");
+  CHECK(client::download_definition(t, "https://example.test/openapi.yaml") == "openapi: 3.0.0\n");
+  REQUIRE(t.seen.size() == 1);
+  CHECK(t.seen[0].method == "GET");
+  CHECK(t.seen[0].max_response_bytes == 32u << 20);
+  CHECK(t.seen[0].ca_file.empty());
+
+  t.fail(net::Failure::TooLarge);
+  Error big = download_error(t, "https://example.test/big.yaml");
+  CHECK(big.code() == ExitCode::Input);
+  CHECK(std::string(big.what()) ==
+        "--oas: https://example.test/big.yaml is larger than the 32 MiB limit for --oas downloads; nothing was written");
+  CHECK(big.hint().find("--oas FILE") != std::string::npos);
+}
+
+TEST_CASE("client: an --oas download refuses http://, maps HTTP errors and the network to exit 6, hints --ca-cert") {
+  Script t;
+  Error plain = download_error(t, "http://example.test/openapi.yaml");
+  CHECK(plain.code() == ExitCode::Usage);
+  CHECK(t.seen.empty());  // refused before any request
+
+  t.answer(404);
+  Error missing = download_error(t, "https://example.test/openapi.yaml");
+  CHECK(missing.code() == ExitCode::Network);
+  CHECK(std::string(missing.what()).find("answered HTTP 404") != std::string::npos);
+
+  t.fail(net::Failure::TlsVerify);
+  Error untrusted = download_error(t, "https://example.test/openapi.yaml");
+  CHECK(untrusted.code() == ExitCode::Network);
+  CHECK(untrusted.hint().find("--ca-cert FILE") != std::string::npos);
+
+  t.fail(net::Failure::Reset);
+  CHECK(download_error(t, "https://example.test/openapi.yaml").code() == ExitCode::Network);
+
+  Error no_ca = download_error(t, "https://example.test/openapi.yaml", "/nonexistent/ca.pem");
+  CHECK(no_ca.code() == ExitCode::Input);
+  CHECK(t.seen.size() == 3);  // the missing CA file was refused before any request
 }

@@ -15,6 +15,7 @@
 #include "gateway/router/engine.hpp"
 #include "gateway/router/health.hpp"
 #include "gateway/router/router.hpp"
+#include "router_sample.hpp"
 #include "util/base64.hpp"
 #include "util/error.hpp"
 
@@ -23,69 +24,16 @@ using namespace portico::gateway::router;
 
 namespace {
 
-const char* kApiYaml =
-    "type: api\nversion: v4.0.0\ndata:\n  name: Inventory\n  version: 2.1.0\n  context: /inventory\n"
-    "  type: HTTP\n  endpointConfig:\n    endpoint_type: http\n"
-    "    production_endpoints: {url: http://yaml.example.com/v1}\n";
-
-const char* kDefinition = R"(openapi: 3.0.1
-info: {title: Inventory, version: 2.1.0}
-x-wso2-basePath: /inventory/2.1.0
-x-wso2-production-endpoints:
-  urls: [http://127.0.0.1:8001/api, http://127.0.0.1:8002/api]
-  type: failover
-  advanceEndpointConfig:
-    timeoutInMillis: 90000
-    retryConfig: {count: 2, statusCodes: [503, 200, 599]}
-    circuitBreakers: {maxConnections: 3, maxRequests: -1}
-  securityConfig: {type: basic, username: u, password: p}
-paths:
-  /items:
-    get: {responses: {'200': {description: OK}}}
-  /items/{id}:
-    get: {responses: {'200': {description: OK}}}
-    delete:
-      x-wso2-disable-security: true
-      responses: {'200': {description: OK}}
-  /items/mine:
-    get: {responses: {'200': {description: OK}}}
-  /files/*:
-    get: {responses: {'200': {description: OK}}}
-  /orders:
-    x-wso2-production-endpoints:
-      urls: [http://127.0.0.1:9001/orders-api]
-    x-wso2-sandbox-endpoints:
-      urls: [http://127.0.0.1:9002/sb]
-    post: {responses: {'200': {description: OK}}}
-  /mixed:
-    x-wso2-production-endpoints:
-      urls: [http://127.0.0.1:9003/a, http://127.0.0.1:9004/b]
-    get: {responses: {'200': {description: OK}}}
-)";
+const char* kApiYaml = test::router_sample::kApiYaml;
+const std::string kDefinition = test::router_sample::inventory_definition();
 
 LoadedApi api(const std::string& def = kDefinition, std::vector<std::string> vhosts = {"localhost"}) {
-  LoadedApi a;
-  a.name = "Inventory";
-  a.version = "2.1.0";
-  a.basepath = "/inventory/2.1.0";
-  a.vhosts = std::move(vhosts);
-  a.definition = std::make_shared<doc::Document>(doc::parse("swagger.yaml", def));
-  a.api_yaml = std::make_shared<doc::Document>(doc::parse("api.yaml", kApiYaml));
-  return a;
+  return test::router_sample::loaded_api("Inventory", "2.1.0", "/inventory/2.1.0", def, std::move(vhosts));
 }
 
-struct Fixture {
-  crypto::Pkey key = crypto::generate_rsa(2048);
-  Users users{{{"admin", "admin"}}};
+struct Fixture : test::router_sample::Signing {
   std::shared_ptr<const Table> table = build_table({api()});
-  Context ctx() {
-    Context c;
-    c.key = key.get();
-    c.users = &users;
-    c.now = 1'700'000'000;
-    c.jti = "j1";
-    return c;
-  }
+  Context ctx() const { return context("j1"); }
   std::string token(const std::string& keytype = "PRODUCTION") {
     serve::Request r;
     r.method = "POST";
