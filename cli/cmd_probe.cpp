@@ -9,7 +9,10 @@
 #include "endpoints/resolve.hpp"
 #include "project/load.hpp"
 #include "handlers.hpp"
+#include "config/config.hpp"
+#include "net/http.hpp"
 #include "probe/evaluate.hpp"
+#include "probe/gateway.hpp"
 #include "probe/http_check.hpp"
 #include "report/probe_report.hpp"
 #include "terminal.hpp"
@@ -118,8 +121,32 @@ int run_probe(const Invocation& inv) {
   auto prober = probe::make_socket_prober();
   auto reporter = report::make_probe_reporter(inv.get("format", "human"), use_color(stdout, inv.no_color));
 
+  // --gateway: the router's view, read before probing (an unreachable router
+  // fails at once, before anything is printed).
+  std::optional<probe::GatewayLocation> gateway_at;
+  std::optional<probe::RouterView> router;
+  if (std::string gw = inv.get("gateway"); !gw.empty()) {
+    bool url = gw.rfind("http://", 0) == 0 || gw.rfind("https://", 0) == 0;
+    auto envs = url ? std::map<std::string, config::Environment>{}
+                    : config::Store(config::config_dir(inv.config_dir)).environments();
+    gateway_at = probe::gateway_location(gw, envs, o.ca_file);
+    if (gateway_at->insecure)
+      std::cerr << "portico: warning: TLS verification is off for the router of " << gw << "\n";
+    std::function<void(const std::string&)> trace;
+    if (inv.verbose) trace = [](const std::string& line) { std::cerr << line << "\n"; };
+    auto transport = net::make_curl_transport(trace);
+    router = probe::fetch_router_view(*transport, *gateway_at, std::max(o.timeout_ms, 2000L));
+  }
+
   Round first = run_round(*prober, plan, o, http);
+  std::vector<probe::GatewayGroup> on_gateway;
+  if (router) on_gateway = probe::match_gateway(resolution, plan, first.results, first.outcomes, *router);
   report::ProbeView view{resolution, plan, first.results, first.outcomes, first.http, o, first.elapsed_ms};
+  if (router) {
+    view.gateway_at = &*gateway_at;
+    view.router = &*router;
+    view.gateway = &on_gateway;
+  }
   reporter->write(view, std::cout);
   std::cout.flush();
   if (watch.empty()) return probe::exit_code(first.outcomes);

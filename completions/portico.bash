@@ -75,10 +75,11 @@ _portico() {
         --environment) COMPREPLY=($(compgen -W "production sandbox" -- "$cur")); return ;;
         --ca-cert) COMPREPLY=($(compgen -f -- "$cur")); compopt -o filenames 2>/dev/null; return ;;
         --watch) :; return ;;
+        --gateway) COMPREPLY=($(compgen -W "$(_portico_envs)" -- "$cur")); return ;;
         --format) COMPREPLY=($(compgen -W "human json junit" -- "$cur")); return ;;
         --config-dir) COMPREPLY=($(compgen -d -- "$cur")); compopt -o filenames 2>/dev/null; return ;;
       esac
-      if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W "--timeout --attempts --http --parallel --environment --ca-cert --watch --format --config-dir --no-color --quiet -q --verbose -v --help" -- "$cur")); return; fi
+      if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W "--timeout --attempts --http --parallel --environment --ca-cert --watch --gateway --format --config-dir --no-color --quiet -q --verbose -v --help" -- "$cur")); return; fi
       _portico_paths
       ;;
     "init")

@@ -90,6 +90,7 @@ complete -c portico -n '__portico_is probe' -l parallel -x -d 'connections at on
 complete -c portico -n '__portico_is probe' -l environment -x -a 'production sandbox' -d 'only these groups'
 complete -c portico -n '__portico_is probe' -l ca-cert -r -F -d 'CA bundle for https endpoints, besides the system store'
 complete -c portico -n '__portico_is probe' -l watch -x -d 'probe again every SECONDS and print transitions, until interrupted'
+complete -c portico -n '__portico_is probe' -l gateway -x -a '(__portico_envs)' -d 'also show what a \'portico gateway\' router does now (its /portico/clusters view): a router URL, or an environment (its adapter\'s host, port 9095)'
 complete -c portico -n '__portico_is probe' -l format -x -a 'human json junit' -d 'output format'
 complete -c portico -n '__portico_is probe' -a '(__portico_paths)'
 complete -c portico -n '__portico_is init' -l oas -x -a '(__portico_definitions)' -d 'the OpenAPI definition (a file, or an https:// URL)'

@@ -25,6 +25,52 @@ std::string http_warning(const probe::HttpOutcome& h) {
   return "";
 }
 
+// The router's word for URL i of group gi: its health, ", serving" for the
+// URL it sends a failover group's traffic to now; the API's or list's state
+// on the first row when there is no cluster.
+std::string router_cell(const ProbeView& v, std::size_t gi, std::size_t i) {
+  if (!v.gateway) return "";
+  const auto& gg = (*v.gateway)[gi];
+  switch (gg.status) {
+    case probe::GatewayStatus::NotDeployed: return i == 0 ? "API not deployed" : "";
+    case probe::GatewayStatus::NoCluster: return i == 0 ? "no cluster for this list" : "";
+    case probe::GatewayStatus::Dropped: return i == 0 ? "dropped (no cluster)" : "";
+    case probe::GatewayStatus::Serving: break;
+  }
+  if (i >= gg.health.size()) return "";
+  std::string cell = gg.health[i].empty() ? "not in its list" : gg.health[i];
+  const auto& g = v.plan.groups[gi];
+  if (gg.cluster && gg.cluster->serving && *gg.cluster->serving == g.urls[i].url &&
+      g.group->type == endpoints::GroupType::Failover)
+    cell += ", serving";
+  return cell;
+}
+
+void write_gateway_notes(const ProbeView& v, std::ostream& out) {
+  out << "ROUTER: what the gateway's router at " << v.gateway_at->base_url << " does now";
+  if (v.router && v.router->interval_ms > 0)
+    out << fmt::format(" (checks every {} ms; {} failed checks mark a host unhealthy, {} passed ones healthy)",
+                       v.router->interval_ms, v.router->unhealthy_threshold, v.router->healthy_threshold);
+  out << "; portico's verdict and exit code come from its own probe.\n";
+  bool not_deployed = false;
+  for (std::size_t gi = 0; gi < v.gateway->size(); ++gi) {
+    const auto& gg = (*v.gateway)[gi];
+    if (gg.status == probe::GatewayStatus::NotDeployed) {
+      not_deployed = true;
+      continue;
+    }
+    const auto* grp = v.plan.groups[gi].group;
+    std::string where = grp->scope_name() + " " + std::string(endpoints::to_string(grp->environment));
+    for (const auto& n : gg.notes) {
+      bool disagreement = n.find(", portico finds ") != std::string::npos;  // see probe::match_gateway
+      out << (disagreement ? "disagree: " : "gateway: ") << where << ": " << n << "\n";
+    }
+  }
+  if (not_deployed)
+    out << "gateway: " << v.resolution.name.value << " " << v.resolution.version.value
+        << " is not deployed on the gateway ('portico deploy -e ENV' deploys it)\n";
+}
+
 class Human : public ProbeReporter {
  public:
   explicit Human(bool color) : color_(color) {}
@@ -45,7 +91,8 @@ class Human : public ProbeReporter {
                         ": the primary serves, but a backup is down: nothing to fail over to");
       if (g.urls.empty())
         rows.push_back({scope, env, std::string(endpoints::to_string(g.group->type)),
-                        std::string(probe::to_string(o.verdict)), "  (no usable URL)", "", "", "", "", ""});
+                        std::string(probe::to_string(o.verdict)), "  (no usable URL)", "", "", "", "",
+                        router_cell(v, gi, 0), ""});
       for (std::size_t i = 0; i < g.urls.size(); ++i) {
         const auto& u = g.urls[i];
         const probe::Result* r = result_of(v, u);
@@ -75,17 +122,21 @@ class Human : public ProbeReporter {
         std::string verdict = i == 0 ? std::string(probe::to_string(o.verdict)) : "";
         rows.push_back({i == 0 ? scope : "", i == 0 ? std::string(endpoints::to_string(g.group->environment)) : "",
                         i == 0 ? std::string(endpoints::to_string(g.group->type)) : "", verdict, mark + " " + u.url,
-                        state, reason, ms, tls, http});
+                        state, reason, ms, tls, router_cell(v, gi, i), http});
       }
     }
     bool any_http = !v.http.empty();
     std::vector<std::string> headers{"RESOURCE", "ENVIRONMENT", "TYPE", "VERDICT", "  URL", "STATE", "REASON", "CONNECT", "TLS"};
+    if (v.gateway) headers.push_back("ROUTER (now)");
     if (any_http) headers.push_back("HTTP (informational)");
-    else
-      for (auto& r : rows) r.pop_back();
+    for (auto& r : rows) {
+      if (!any_http) r.pop_back();
+      if (!v.gateway) r.erase(r.begin() + 9);
+    }
     out << text::render_table(headers, rows);
     out << fmt::format("\n'>' marks the URL that takes traffic. {} host:port probed in {:.0f} ms (timeout {} ms x {} attempts).\n",
                        v.plan.targets.size(), v.elapsed_ms, v.options.timeout_ms, v.options.attempts);
+    if (v.gateway) write_gateway_notes(v, out);
     for (const auto& n : notes) out << n << "\n";
     for (const auto& w : warnings) out << "warning: " << w << "\n";
     if (any_http)
@@ -95,6 +146,24 @@ class Human : public ProbeReporter {
  private:
   bool color_;
 };
+
+nlohmann::ordered_json gateway_json(const ProbeView& v, std::size_t gi) {
+  const auto& gg = (*v.gateway)[gi];
+  nlohmann::ordered_json j{{"status", probe::to_string(gg.status)}};
+  const auto* c = gg.cluster;
+  j["cluster"] = c ? nlohmann::ordered_json(c->name) : nlohmann::ordered_json(nullptr);
+  j["serving"] = c && c->serving ? nlohmann::ordered_json(*c->serving) : nlohmann::ordered_json(nullptr);
+  j["panic"] = c ? nlohmann::ordered_json(c->panic) : nlohmann::ordered_json(nullptr);
+  j["health_checked"] = c ? nlohmann::ordered_json(c->health_checked) : nlohmann::ordered_json(nullptr);
+  nlohmann::ordered_json hosts = nlohmann::ordered_json::array();
+  if (c)
+    for (const auto& h : c->hosts) hosts.push_back({{"url", h.url}, {"priority", h.priority}, {"health", h.health}});
+  j["hosts"] = hosts;
+  j["list_differs"] = gg.list_differs;
+  j["agrees"] = !gg.disagrees;
+  j["notes"] = gg.notes;
+  return j;
+}
 
 class Json : public ProbeReporter {
  public:
@@ -139,6 +208,7 @@ class Json : public ProbeReporter {
                         {"dropped", dropped_json(*g.group)},
                         {"traffic_verdict", o.via ? nlohmann::ordered_json(probe::to_string(*o.via)) : nlohmann::ordered_json(nullptr)},
                         {"endpoints", eps}});
+      if (v.gateway) groups.back()["gateway"] = gateway_json(v, gi);
     }
     nlohmann::ordered_json j{
         {"api", {{"name", v.resolution.name.value}, {"version", v.resolution.version.value}, {"basepath", v.resolution.basepath.value}}},
@@ -147,6 +217,14 @@ class Json : public ProbeReporter {
         {"elapsed_ms", v.elapsed_ms},
         {"exit_code", probe::exit_code(v.outcomes)},
         {"groups", groups}};
+    if (v.gateway) {
+      nlohmann::ordered_json gw{{"url", v.gateway_at->base_url}};
+      if (v.router)
+        gw["health_check"] = {{"interval_ms", v.router->interval_ms},
+                              {"unhealthy_threshold", v.router->unhealthy_threshold},
+                              {"healthy_threshold", v.router->healthy_threshold}};
+      j["gateway"] = gw;
+    }
     out << j.dump(2) << "\n";
   }
 };
@@ -190,6 +268,16 @@ class Junit : public ProbeReporter {
         out << "\n      <failure type=\"" << probe::to_string(o.verdict) << "\" message=\""
             << xml_escape(std::string(probe::to_string(o.verdict)) + ": serving " + serving) << "\">" << xml_escape(detail)
             << "</failure>\n    ";
+      }
+      if (v.gateway) {
+        const auto& gg = (*v.gateway)[gi];
+        std::string text = "router at " + v.gateway_at->base_url + ": " + std::string(probe::to_string(gg.status));
+        if (gg.cluster) {
+          text += ", serving " + gg.cluster->serving.value_or(std::string("nothing")) + (gg.cluster->panic ? " (panic)" : "");
+          for (const auto& h : gg.cluster->hosts) text += "\n" + h.url + ": " + h.health;
+        }
+        for (const auto& n : gg.notes) text += "\n" + n;
+        out << "\n      <system-out>" << xml_escape(text) << "</system-out>\n    ";
       }
       out << "</testcase>\n";
     }

@@ -9,6 +9,7 @@
 
 #include "endpoints/resolve.hpp"
 #include "probe/evaluate.hpp"
+#include "probe/gateway.hpp"
 #include "probe/http_check.hpp"
 
 namespace portico::report {
@@ -21,6 +22,10 @@ struct ProbeView {
   const std::vector<std::optional<probe::HttpOutcome>>& http;  // per target, with --http
   const probe::Options& options;
   double elapsed_ms = 0;
+  // With --gateway: where the router is, its view, and one entry per group.
+  const probe::GatewayLocation* gateway_at = nullptr;
+  const probe::RouterView* router = nullptr;
+  const std::vector<probe::GatewayGroup>* gateway = nullptr;
 };
 
 class ProbeReporter {

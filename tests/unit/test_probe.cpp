@@ -4,12 +4,15 @@
 #include <doctest/doctest.h>
 
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 #include "doc/document.hpp"
 #include "endpoints/resolve.hpp"
 #include "probe/evaluate.hpp"
+#include "probe/gateway.hpp"
+#include "util/error.hpp"
 #include "probe/prober.hpp"
 
 using namespace portico;
@@ -362,4 +365,235 @@ TEST_CASE("probe: verdicts and reasons have the names of the JSON report") {
   CHECK(probe::to_string(Reason::Timeout) == "timeout");
   CHECK(probe::to_string(Reason::Reset) == "reset");
   CHECK(probe::to_string(Reason::Tls) == "tls");
+}
+
+// ------------------------------------------------------------ probe --gateway
+
+namespace {
+
+// The router's view as `portico gateway` serves it, for the API of `r`.
+struct ViewCluster {
+  std::string environment, scope, path;
+  std::vector<std::pair<std::string, std::string>> hosts;  // url, health
+  std::string serving;                                     // "" = null
+  bool panic = false;
+};
+
+std::string view_json(const endpoints::Resolution& r, const std::vector<ViewCluster>& cs, bool deployed = true) {
+  nlohmann::json clusters = nlohmann::json::array();
+  for (const auto& c : cs) {
+    nlohmann::json hosts = nlohmann::json::array();
+    for (std::size_t i = 0; i < c.hosts.size(); ++i)
+      hosts.push_back({{"url", c.hosts[i].first}, {"priority", i}, {"health", c.hosts[i].second}});
+    clusters.push_back({{"name", r.name.value + " " + r.version.value + " " + c.environment + (c.path.empty() ? "" : " " + c.path)},
+                        {"type", "failover"},
+                        {"api", {{"name", r.name.value}, {"version", r.version.value}}},
+                        {"environment", c.environment},
+                        {"scope", c.scope},
+                        {"path", c.path.empty() ? nlohmann::json(nullptr) : nlohmann::json(c.path)},
+                        {"health_checked", c.hosts.size() > 1},
+                        {"panic", c.panic},
+                        {"serving", c.serving.empty() ? nlohmann::json(nullptr) : nlohmann::json(c.serving)},
+                        {"hosts", hosts}});
+  }
+  nlohmann::json apis = nlohmann::json::array();
+  if (deployed) apis.push_back({{"name", r.name.value}, {"version", r.version.value}, {"basepath", "/probe"}});
+  return nlohmann::json{{"apis", apis},
+                        {"clusters", clusters},
+                        {"health_check", {{"interval_ms", 10000}, {"unhealthy_threshold", 2}, {"healthy_threshold", 2}}}}
+      .dump();
+}
+
+std::vector<probe::GatewayGroup> matched(const Resolved& r, const probe::Plan& p, const std::vector<probe::Result>& res,
+                                         const probe::RouterView& view) {
+  return probe::match_gateway(r.resolution, p, res, probe::evaluate(p, res), view);
+}
+
+}  // namespace
+
+TEST_CASE("probe gateway: each group is matched to the cluster that carries its traffic, by environment, scope and path") {
+  Resolved r(std::string(kHead) +
+             "x-wso2-production-endpoints:\n  type: failover\n  urls: [http://p.example/v1, http://s.example/v1]\n"
+             "x-wso2-sandbox-endpoints:\n  urls: [http://sb.example/v1]\n"
+             "paths:\n  /orders:\n    x-wso2-production-endpoints:\n      urls: [http://o.example/v1]\n" +
+             kOperation);
+  probe::Plan p = probe::plan(r.resolution, "");
+  REQUIRE(p.groups.size() == 3);
+  auto view = probe::parse_router_view(
+      view_json(r.resolution, {{"production", "resource", "/orders", {{"http://o.example/v1", "not checked (single URL)"}}, "http://o.example/v1"},
+                               {"sandbox", "api", "", {{"http://sb.example/v1", "not checked (single URL)"}}, "http://sb.example/v1"},
+                               {"production", "api", "", {{"http://p.example/v1", "healthy"}, {"http://s.example/v1", "unhealthy"}}, "http://p.example/v1"}}),
+      "test");
+  std::vector<probe::Result> res(p.targets.size(), up());
+  auto m = matched(r, p, res, view);
+  REQUIRE(m.size() == 3);
+  for (std::size_t i = 0; i < 3; ++i) {
+    INFO(i);
+    REQUIRE(m[i].status == probe::GatewayStatus::Serving);
+    REQUIRE(m[i].cluster);
+    CHECK(m[i].cluster->environment == endpoints::to_string(p.groups[i].group->environment));
+    CHECK(m[i].cluster->path == (p.groups[i].group->resource() ? p.groups[i].group->path : ""));
+    CHECK_FALSE(m[i].list_differs);
+  }
+  // Per URL, the router's word.
+  const auto& api_prod = p.groups[0].group->scope == endpoints::Scope::Api &&
+                                 p.groups[0].group->environment == endpoints::Environment::Production
+                             ? m[0]
+                             : m[1];
+  CHECK(api_prod.health == std::vector<std::string>{"healthy", "unhealthy"});
+  // The router counts s.example unhealthy, portico finds it up: a failover
+  // group still agrees on the serving URL (the primary).
+  CHECK_FALSE(api_prod.disagrees);
+}
+
+TEST_CASE("probe gateway: a reference uses its named list's cluster, a sandbox list on production's host uses production's") {
+  Resolved r(std::string(kHead) +
+             "x-wso2-endpoints:\n  - shared:\n      urls: [http://n.example/v1]\n"
+             "x-wso2-production-endpoints:\n  urls: [http://p.example/v1]\n"
+             "x-wso2-sandbox-endpoints:\n  urls: [http://p.example/v1]\n"
+             "paths:\n  /ref:\n    x-wso2-production-endpoints: '#/x-wso2-endpoints/shared'\n" +
+             kOperation);
+  probe::Plan p = probe::plan(r.resolution, "");
+  auto view = probe::parse_router_view(
+      view_json(r.resolution, {{"production", "api", "", {{"http://p.example/v1", "not checked (single URL)"}}, "http://p.example/v1"},
+                               {"production", "named", "shared", {{"http://n.example/v1", "not checked (single URL)"}}, "http://n.example/v1"}}),
+      "test");
+  auto m = matched(r, p, std::vector<probe::Result>(p.targets.size(), up()), view);
+  REQUIRE(m.size() == p.groups.size());
+  bool saw_ref = false, saw_sandbox = false;
+  for (std::size_t i = 0; i < m.size(); ++i) {
+    const auto& g = *p.groups[i].group;
+    INFO(g.scope_name() << " " << endpoints::to_string(g.environment));
+    REQUIRE(m[i].status == probe::GatewayStatus::Serving);
+    if (g.resource()) {
+      saw_ref = true;
+      CHECK(m[i].cluster->scope == "named");
+      CHECK(m[i].cluster->path == "shared");
+    } else if (g.environment == endpoints::Environment::Sandbox) {
+      saw_sandbox = true;
+      CHECK(g.uses_production_cluster);
+      CHECK(m[i].cluster->environment == "production");
+      CHECK(m[i].cluster->scope == "api");
+    }
+  }
+  CHECK(saw_ref);
+  CHECK(saw_sandbox);
+}
+
+TEST_CASE("probe gateway: not deployed, no cluster, a different list, and a router behind portico's measurement") {
+  Resolved r(std::string(kHead) +
+             "x-wso2-production-endpoints:\n  type: failover\n  urls: [http://p.example/v1, http://s.example/v1]\n"
+             "paths:\n  /p:\n" +
+             kOperation);
+  probe::Plan p = probe::plan(r.resolution, "");
+  REQUIRE(p.groups.size() == 1);
+  std::vector<probe::Result> primary_down{down(), up()};
+
+  SUBCASE("the API is not on the gateway") {
+    auto view = probe::parse_router_view(view_json(r.resolution, {}, false), "test");
+    auto m = matched(r, p, primary_down, view);
+    CHECK(m[0].status == probe::GatewayStatus::NotDeployed);
+    CHECK(m[0].cluster == nullptr);
+    CHECK(probe::to_string(m[0].status) == "not-deployed");
+  }
+  SUBCASE("the API is there, but not this list") {
+    auto view = probe::parse_router_view(
+        view_json(r.resolution, {{"production", "resource", "/p", {{"http://x.example/v1", "not checked (single URL)"}}, ""}}), "test");
+    auto m = matched(r, p, primary_down, view);
+    CHECK(m[0].status == probe::GatewayStatus::NoCluster);
+    REQUIRE(m[0].notes.size() == 1);
+    CHECK(m[0].notes[0].find("deploy again") != std::string::npos);
+  }
+  SUBCASE("the router still sends traffic to the primary portico finds down") {
+    auto view = probe::parse_router_view(
+        view_json(r.resolution, {{"production", "api", "", {{"http://p.example/v1", "healthy"}, {"http://s.example/v1", "healthy"}}, "http://p.example/v1"}}),
+        "test");
+    auto m = matched(r, p, primary_down, view);
+    REQUIRE(m[0].status == probe::GatewayStatus::Serving);
+    CHECK(m[0].disagrees);
+    REQUIRE(m[0].notes.size() == 1);
+    CHECK(m[0].notes[0].find("the router sends traffic to http://p.example/v1, portico finds http://s.example/v1 should take it: "
+                             "the router has not yet noticed that http://p.example/v1 is down") != std::string::npos);
+    CHECK(m[0].notes[0].find("every 10000 ms") != std::string::npos);
+  }
+  SUBCASE("both agree: failed over") {
+    auto view = probe::parse_router_view(
+        view_json(r.resolution, {{"production", "api", "", {{"http://p.example/v1", "unhealthy"}, {"http://s.example/v1", "healthy"}}, "http://s.example/v1"}}),
+        "test");
+    auto m = matched(r, p, primary_down, view);
+    CHECK_FALSE(m[0].disagrees);
+    CHECK(m[0].notes.empty());
+  }
+  SUBCASE("the primary is back up: the router returns traffic after its passed checks") {
+    auto view = probe::parse_router_view(
+        view_json(r.resolution, {{"production", "api", "", {{"http://p.example/v1", "unhealthy"}, {"http://s.example/v1", "healthy"}}, "http://s.example/v1"}}),
+        "test");
+    auto m = matched(r, p, {up(), up()}, view);
+    CHECK(m[0].disagrees);
+    CHECK(m[0].notes[0].find("http://p.example/v1 is up again") != std::string::npos);
+  }
+  SUBCASE("the deployed list is another one") {
+    auto view = probe::parse_router_view(
+        view_json(r.resolution, {{"production", "api", "", {{"http://p.example/v1", "healthy"}, {"http://t.example/v1", "healthy"}}, "http://p.example/v1"}}),
+        "test");
+    auto m = matched(r, p, {up(), up()}, view);
+    CHECK(m[0].list_differs);
+    CHECK(m[0].health == std::vector<std::string>{"healthy", ""});
+  }
+  SUBCASE("panic is said") {
+    auto view = probe::parse_router_view(
+        view_json(r.resolution, {{"production", "api", "", {{"http://p.example/v1", "unhealthy"}, {"http://s.example/v1", "unhealthy"}}, "http://p.example/v1", true}}),
+        "test");
+    auto m = matched(r, p, {down(), down()}, view);
+    REQUIRE_FALSE(m[0].notes.empty());
+    CHECK(m[0].notes[0].find("panic") == 0);
+  }
+}
+
+TEST_CASE("probe gateway: what is not the router's view is a network error (exit 6), never a crash") {
+  for (std::string body : {"", "<html>Not Found</html>", "[]", "{\"apis\": []}", "{\"clusters\": 3}",
+                           "{\"clusters\": [{\"name\": \"old gateway, no scope\"}]}", "{\"clusters\": [7]}"}) {
+    INFO(body);
+    try {
+      probe::parse_router_view(body, "the gateway's router at http://x");
+      FAIL("accepted");
+    } catch (const Error& e) {
+      CHECK(e.code() == ExitCode::Network);
+      CHECK(std::string(e.what()).find("is not the router's cluster view") != std::string::npos);
+    }
+  }
+  CHECK(probe::parse_router_view("{\"clusters\": []}", "x").clusters.empty());
+}
+
+TEST_CASE("probe gateway: --gateway URL is the router's base, ENV is its adapter's scheme and host with port 9095") {
+  std::map<std::string, config::Environment> envs{
+      {"local", {"http://127.0.0.1:9843/api/mgw/adapter/0.1", "", false}},
+      {"prod", {"https://gw.example:9843/api/mgw/adapter/0.1", "/etc/ca.pem", false}},
+      {"v6", {"https://[::1]:9843/api/mgw/adapter/0.1", "", true}}};
+  auto u = probe::gateway_location("http://127.0.0.1:19095/", envs, "");
+  CHECK(u.base_url == "http://127.0.0.1:19095");
+  CHECK(probe::gateway_location("https://h:1", envs, "/ca.pem").ca_file == "/ca.pem");
+  CHECK(probe::gateway_location("local", envs, "").base_url == "http://127.0.0.1:9095");
+  auto prod = probe::gateway_location("prod", envs, "");
+  CHECK(prod.base_url == "https://gw.example:9095");
+  CHECK(prod.ca_file == "/etc/ca.pem");
+  CHECK(probe::gateway_location("prod", envs, "/mine.pem").ca_file == "/mine.pem");
+  auto v6 = probe::gateway_location("v6", envs, "");
+  CHECK(v6.base_url == "https://[::1]:9095");
+  CHECK(v6.insecure);
+  for (std::string bad : {"nosuch", "ftp://h:1"}) {
+    INFO(bad);
+    try {
+      probe::gateway_location(bad, envs, "");
+      FAIL("accepted");
+    } catch (const Error& e) {
+      CHECK(e.code() == ExitCode::Usage);
+    }
+  }
+  try {
+    probe::gateway_location("nosuch", envs, "");
+  } catch (const Error& e) {
+    CHECK(std::string(e.what()) == "unknown environment 'nosuch'");
+    CHECK(e.hint().find("known: local, prod, v6") == 0);
+  }
 }

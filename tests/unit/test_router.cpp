@@ -423,6 +423,16 @@ TEST_CASE("router engine: health checks move traffic to the backup and back, a n
   CHECK(clusters[0]["serving"] == "http://127.0.0.1:8001/api");
   CHECK(clusters[0]["hosts"][0]["health"] == "healthy");
   CHECK(clusters[1]["hosts"][0]["health"] == "not checked (single URL)");
+  // Each cluster names the list it is built from (probe --gateway matches on these).
+  CHECK(clusters[0]["api"] == nlohmann::json{{"name", "Inventory"}, {"version", "2.1.0"}});
+  CHECK(clusters[0]["environment"] == "production");
+  CHECK(clusters[0]["scope"] == "api");
+  CHECK(clusters[0]["path"].is_null());
+  CHECK(clusters[1]["scope"] == "resource");
+  CHECK(clusters[1]["path"] == "/orders");
+  CHECK(clusters[1]["name"] == "Inventory 2.1.0 production /orders");
+  CHECK(clusters[2]["environment"] == "sandbox");
+  CHECK(clusters[2]["path"] == "/orders");
   bool primary_up = false;
   loop.check_ok = [&](const std::string&) { return primary_up; };
   // Checks of both hosts (same host name here) fail twice: both unhealthy, panic.

@@ -113,6 +113,10 @@ nlohmann::json Engine::clusters_json() const {
     int serving = rt->health.serving(s);
     list.push_back({{"name", s.label},
                     {"type", std::string(endpoints::to_string(s.type))},
+                    {"api", {{"name", s.api_name}, {"version", s.api_version}}},
+                    {"environment", std::string(endpoints::to_string(s.environment))},
+                    {"scope", s.scope == endpoints::Scope::Api ? "api" : s.scope == endpoints::Scope::Resource ? "resource" : "named"},
+                    {"path", s.scope == endpoints::Scope::Api ? nlohmann::json(nullptr) : nlohmann::json(s.path)},
                     {"health_checked", s.health_checked()},
                     {"panic", rt->health.panic(s)},
                     {"serving", serving < 0 ? nlohmann::json(nullptr) : nlohmann::json(s.hosts[static_cast<std::size_t>(serving)].url)},

@@ -319,6 +319,8 @@ std::shared_ptr<const ApiPart> build_part(const LoadedApi& api, const EnvLookup&
     if (!g.cluster || g.dropped()) continue;
     ClusterSpec c;
     c.label = label_of(api, g);
+    c.api_name = api.name, c.api_version = api.version, c.environment = g.environment, c.scope = g.scope;
+    if (g.scope != endpoints::Scope::Api) c.path = g.path;
     c.type = g.type;
     c.key = api.name + "\n" + api.version + "\n" + c.label + "\n" + std::string(endpoints::to_string(g.type));
     for (std::size_t u = 0; u < g.urls.size(); ++u) {

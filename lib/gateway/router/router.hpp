@@ -51,6 +51,11 @@ struct Host {
 struct ClusterSpec {
   std::string key;    // identity across table rebuilds (API, list and URLs)
   std::string label;  // "Inventory 2.1.0 production", "... production /pets", "... x-wso2-endpoints NAME"
+  // The list it is built from, for the view at /portico/clusters (probe --gateway matches on it).
+  std::string api_name, api_version;
+  endpoints::Environment environment = endpoints::Environment::Production;
+  endpoints::Scope scope = endpoints::Scope::Api;
+  std::string path;  // the path item (Resource), the list's name (Named), "" (Api)
   endpoints::GroupType type = endpoints::GroupType::Failover;
   std::vector<Host> hosts;
   long timeout_ms = 60000;
