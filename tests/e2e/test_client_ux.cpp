@@ -361,7 +361,7 @@ TEST_CASE("demo: README's tour shows every step .ci/demo runs, the failover prob
 
 // ========================================== item 11: the command line
 
-TEST_CASE("cli: a mistyped command suggests the nearest one; 'portico help [COMMAND]' works") {
+TEST_CASE("cli: a mistyped command suggests the nearest one, 'portico help [COMMAND]' works") {
   Cli c;
   auto typo = c({"validat", "x.yaml"});
   INFO(typo);
@@ -457,7 +457,7 @@ TEST_CASE("init: without a base path derives context /<name in lower case> and s
   CHECK(v.code == 0);
 }
 
-TEST_CASE("init: --context PATH is api.yaml's context; the gateway serves the API at PATH/VERSION") {
+TEST_CASE("init: --context PATH is api.yaml's context, the gateway serves the API at PATH/VERSION") {
   TempGateway g;
   Cli c;
   TempDir t;

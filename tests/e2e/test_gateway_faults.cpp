@@ -598,7 +598,7 @@ TEST_CASE("gateway faults: 100 concurrent clients mixing list, deploy and undepl
   check_consistent(g.data_dir + "/apis");
 }
 
-TEST_CASE("gateway faults: the adapter answers within 1 s past 1,000 idle and dripping connections; SIGTERM ends it within 2 s") {
+TEST_CASE("gateway faults: the adapter answers within 1 s past 1,000 idle and dripping connections, SIGTERM ends it within 2 s") {
   if (!raise_fd_limit(2200)) {
     MESSAGE("SKIPPED: cannot raise this process's open-file limit to 2200; the 1,000-connection test did not run");
     return;

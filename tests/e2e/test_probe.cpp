@@ -185,7 +185,7 @@ const std::string kUnresolvable = std::string(64, 'a') + ".invalid";
 
 // ======================================================================= probe
 
-TEST_CASE("probe: every group served by its primary exits 0; a host:port named by several groups is probed once") {
+TEST_CASE("probe: groups served by their primaries, a failover group with a backup down is degraded (exit 7), a host:port named by several groups is probed once") {
   Backend live(Backend::Kind::Http200), busy(Backend::Kind::Http503), silent(Backend::Kind::Hang);
   int closed = closed_port();
   TempDir t;
@@ -196,8 +196,8 @@ TEST_CASE("probe: every group served by its primary exits 0; a host:port named b
        {"/b", "production", "failover", {live.url() + "/v2"}}},
       {"--timeout", "500"});
   INFO(run.r.out << run.r.err);
-  CHECK(run.r.exit_code == 0);
-  CHECK(run.j["exit_code"] == 0);
+  CHECK(run.r.exit_code == 7);  // the API-level group lost its backup (issue 10: a loss of redundancy)
+  CHECK(run.j["exit_code"] == 7);
   CHECK(run.j["timeout_ms"] == 500);
   CHECK(run.j["attempts"] == 2);
   CHECK(run.j["api"]["name"] == "ProbeTest");
@@ -207,7 +207,7 @@ TEST_CASE("probe: every group served by its primary exits 0; a host:port named b
 
   const json& api = group(run.j, "");
   CHECK(api["type"] == "failover");
-  CHECK(api["verdict"] == "primary");
+  CHECK(api["verdict"] == "degraded");  // the primary serves, its backup is down
   CHECK(api["serving"] == 0);
   CHECK(endpoint(api, 0)["available"] == true);
   CHECK(endpoint(api, 0)["reason"] == "ok");
@@ -215,7 +215,6 @@ TEST_CASE("probe: every group served by its primary exits 0; a host:port named b
   CHECK(endpoint(api, 0)["attempts"] == 1);
   CHECK(endpoint(api, 0)["connect_ms"].is_number());
   CHECK_FALSE(endpoint(api, 0).contains("tls"));  // plain http: no TLS details
-  // A down secondary does not change a failover group's verdict.
   CHECK(endpoint(api, 1)["available"] == false);
   CHECK(endpoint(api, 1)["reason"] == "refused");
   CHECK(endpoint(api, 1)["attempts"] == 2);
@@ -327,7 +326,7 @@ TEST_CASE("probe: a group with no available endpoint is unavailable and exit 8 w
   CHECK(contains(human.r.out, "unavailable"));
 }
 
-TEST_CASE("probe: a name that cannot be resolved is reason dns; localhost resolves to 127.0.0.1") {
+TEST_CASE("probe: a name that cannot be resolved is reason dns, localhost resolves to 127.0.0.1") {
   Backend live(Backend::Kind::Http200);
   TempDir t;
   auto run = probe_definition(

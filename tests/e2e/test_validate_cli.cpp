@@ -65,7 +65,7 @@ TEST_CASE("validate: --fail-on sets the threshold of exit 1") {
   CHECK(run_portico({"validate", "--fail-on", "never", t.path + "/b.yaml"}).exit_code == 0);
 }
 
-TEST_CASE("validate: --rule-off removes a rule; an unknown id is a usage error with a suggestion") {
+TEST_CASE("validate: --rule-off removes a rule, an unknown id is a usage error with a suggestion") {
   TempDir t;
   write_file(t.path + "/w.yaml", std::string(kPetsDefinition) + "x-wso2-prod-endpoints: {}\n");
   auto r = run_portico({"validate", "--fail-on", "warning", "--rule-off", "extension-unknown", t.path + "/w.yaml"});
@@ -129,7 +129,7 @@ TEST_CASE("validate: malformed input is a finding (exit 1), never a crash") {
   CHECK(d.out.find("nesting deeper") != std::string::npos);
 }
 
-TEST_CASE("cli: usage errors exit 2; help starts with examples and lists exit codes") {
+TEST_CASE("cli: usage errors exit 2, help starts with examples and lists exit codes") {
   CHECK(run_portico({}).exit_code == 2);
   auto unknown = run_portico({"frobnicate"});
   CHECK(unknown.exit_code == 2);

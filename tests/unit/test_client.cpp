@@ -95,7 +95,7 @@ TEST_CASE("client: a 503 with Retry-After waits at least that long (capped at 60
   CHECK(h.sleeps[2] <= 3000);   // not a number: the usual back-off (2000 ms +-50%)
 }
 
-TEST_CASE("client: retries stop after --retries; the last failure decides the exit code") {
+TEST_CASE("client: retries stop after --retries, the last failure decides the exit code") {
   Harness h;
   h.options.retries = 1;
   h.t.answer(503);

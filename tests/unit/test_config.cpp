@@ -13,7 +13,7 @@
 
 using namespace portico;
 
-TEST_CASE("config: adapter URLs get the base path; other schemes are usage errors") {
+TEST_CASE("config: adapter URLs get the base path, other schemes are usage errors") {
   CHECK(config::normalise_adapter_url("https://gw.example.com:9843") == "https://gw.example.com:9843/api/mgw/adapter/0.1");
   CHECK(config::normalise_adapter_url("https://gw:9843/") == "https://gw:9843/api/mgw/adapter/0.1");
   CHECK(config::normalise_adapter_url("https://gw:9843/api/mgw/adapter/0.1") == "https://gw:9843/api/mgw/adapter/0.1");
@@ -22,7 +22,7 @@ TEST_CASE("config: adapter URLs get the base path; other schemes are usage error
   CHECK_THROWS_AS(config::normalise_adapter_url("https://user:pw@gw"), Error);
 }
 
-TEST_CASE("config: environments and logins round-trip; credentials are written 0600") {
+TEST_CASE("config: environments and logins round-trip, credentials are written 0600") {
   test::TempDir t;
   config::Store s(t.path);
   s.put_environment("prod", {"https://gw/api/mgw/adapter/0.1", "/ca.pem", false});

@@ -217,7 +217,7 @@ TEST_CASE("gateway service: a project for unknown environments is answered 200 a
   CHECK(f.list()["total"] == 0);
 }
 
-TEST_CASE("gateway service: list filters by type and limits; parameters are validated") {
+TEST_CASE("gateway service: list filters by type and limits, parameters are validated") {
   Fixture f;
   CHECK(f.deploy(project_zip("Aaa", "1", "/a")).status == 200);
   CHECK(f.deploy(project_zip("Bbb", "1", "/b")).status == 200);
@@ -370,7 +370,7 @@ TEST_CASE("gateway service: an existing API without override gets 409 without it
   CHECK(parsed < 2 * big.size());
 }
 
-TEST_CASE("gateway store: every put and update gives a new revision; read_archive reads the current revision only") {
+TEST_CASE("gateway store: every put and update gives a new revision, read_archive reads the current revision only") {
   test::TempDir dir;
   gateway::adapter::Store store(dir.path);
   using gateway::adapter::Deployment;

@@ -39,7 +39,7 @@ TEST_CASE("layout: finds api.yaml, the definition, and the files the adapter wou
   CHECK(std::find(l.files.begin(), l.files.end(), ".git/api.yaml") == l.files.end());
 }
 
-TEST_CASE("layout: a directory named like Definitions is stray; symlinks are listed apart") {
+TEST_CASE("layout: a directory named like Definitions is stray, symlinks are listed apart") {
   test::TempDir t;
   std::string d = t.path + "/MyDefinitions";
   test::write_file(d + "/api.yaml", "x");

@@ -341,7 +341,7 @@ TEST_CASE("probe: evaluate reads one shared result for every group naming a targ
   CHECK(probe::exit_code(o) == 8);
 }
 
-TEST_CASE("probe: exit_code is 0, 7 for failed-over or degraded, 8 when a group has nothing; 8 wins over 7") {
+TEST_CASE("probe: exit_code is 0, 7 for failed-over or degraded, 8 when a group has nothing, 8 wins over 7") {
   CHECK(probe::exit_code({}) == 0);
   CHECK(probe::exit_code({outcome(Verdict::Primary), outcome(Verdict::AllUp)}) == 0);
   CHECK(probe::exit_code({outcome(Verdict::FailedOver)}) == 7);

@@ -22,7 +22,7 @@ const project::GeneratedFile* file_named(const project::Generated& g, const std:
 }
 }  // namespace
 
-TEST_CASE("generate: api.yaml from a failover definition: first URL, then failovers; context without the version") {
+TEST_CASE("generate: api.yaml from a failover definition: first URL, then failovers, context without the version") {
   auto d = doc::parse("d.yaml",
                       "openapi: 3.0.1\ninfo: {title: Swagger Pets, version: 1.0.5}\nx-wso2-basePath: /pets/1.0.5\n"
                       "x-wso2-production-endpoints: {urls: [http://a.example.com/v1, http://b.example.com/v1, "

@@ -141,7 +141,7 @@ TEST_CASE("resolve: precedence is path extension > root extension > servers > ap
   }
 }
 
-TEST_CASE("resolve: type starting with 'failover' fails over; anything else load-balances") {
+TEST_CASE("resolve: type starting with 'failover' fails over, anything else load-balances") {
   for (auto [type, expect] : {std::pair{"failover", GroupType::Failover}, std::pair{"failover2", GroupType::Failover},
                               std::pair{"Failover", GroupType::LoadBalance},
                               std::pair{"loadbalance", GroupType::LoadBalance}}) {
@@ -283,7 +283,7 @@ TEST_CASE("model: strict mode drops a resource list off the API path and sends i
   }
 }
 
-TEST_CASE("model: path-item servers are the resource's load-balanced production list; mixed paths fall back") {
+TEST_CASE("model: path-item servers are the resource's load-balanced production list, mixed paths fall back") {
   std::string y = std::string(kHead) +
                   "x-wso2-production-endpoints: {urls: [http://a.example.com/v1]}\n"
                   "paths:\n"
@@ -317,7 +317,7 @@ TEST_CASE("model: root servers with mixed paths are dropped") {
   CHECK(api->urls[api->drop_at].pointer == "/servers/1/url");
 }
 
-TEST_CASE("model: every key of an x-wso2-endpoints entry is a named list; references reach each") {
+TEST_CASE("model: every key of an x-wso2-endpoints entry is a named list, references reach each") {
   auto d = doc::parse("d.yaml", std::string(kHead) +
                                     "x-wso2-production-endpoints: '#/x-wso2-endpoints/second'\n"
                                     "x-wso2-endpoints:\n  - first: {urls: [http://f.example.com/v1]}\n"

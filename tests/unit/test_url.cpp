@@ -55,7 +55,7 @@ TEST_CASE("url: query, fragment and user-info are noticed") {
   CHECK(u.path == "/x");
 }
 
-TEST_CASE("url: schemes are case-sensitive; ws only for WebSocket APIs") {
+TEST_CASE("url: schemes are case-sensitive, ws only for WebSocket APIs") {
   CHECK_FALSE(parse_url("HTTP://a.example.com").scheme_supported(false));
   CHECK_FALSE(parse_url("ws://a.example.com").scheme_supported(false));
   CHECK(parse_url("ws://a.example.com").scheme_supported(true));
