@@ -299,6 +299,27 @@ TEST_CASE("gateway faults: an upload announced over --max-upload gets 413 from i
   CHECK(body_of(ans).find("1048576") != std::string::npos);
 }
 
+TEST_CASE("gateway faults: a token request announced over 64 KiB gets 413 from its head, 64 KiB itself is read") {
+  Gw g;
+  auto ask = [&](std::size_t length, bool send_body) {
+    int fd = connect_to(g.proc->port());
+    REQUIRE(fd >= 0);
+    std::string req = "POST " + kBase + "/oauth2/token HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+                      "Content-Length: " + std::to_string(length) + "\r\n\r\n";
+    if (send_body) req += std::string(length, ' ');
+    REQUIRE(send_all(fd, req));
+    std::string ans = read_answer(fd, 10s);
+    ::close(fd);
+    return ans;
+  };
+  std::string over = ask((64u << 10) + 1, false);  // the body is never sent: the answer comes from the head
+  CHECK(over.rfind("HTTP/1.1 413", 0) == 0);
+  CHECK(body_of(over).find("64 KiB") != std::string::npos);
+  std::string at = ask(64u << 10, true);  // read, then refused for what it says (no credentials in it)
+  CHECK(at.rfind("HTTP/1.1 413", 0) != 0);
+  CHECK(at.rfind("HTTP/1.1 4", 0) == 0);
+}
+
 // ------------------------------------------------------ deploys at once
 
 TEST_CASE("gateway faults: over --max-concurrent-deploys a deploy gets 503 with Retry-After and a JSON body from its head") {
