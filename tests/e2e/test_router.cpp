@@ -388,56 +388,90 @@ TEST_CASE("router e2e: a backend that closes without answering is 503 102509, a 
   CHECK(g.logged("router: GET /Odd/1.0/items 503 UR"));
 }
 
-TEST_CASE("router e2e: a response body is streamed: its first part reaches the client before the backend ends it") {
-  // A backend that sends its head and a first part, then waits for the test
-  // (which must see that part through the router) before it sends the rest.
-  int port = 0;
-  int lfd = listen_loopback(port);
-  std::atomic<bool> release{false};
-  std::thread backend([&] {
-    pollfd p{lfd, POLLIN, 0};
-    if (::poll(&p, 1, 10000) <= 0) return;
-    int fd = ::accept4(lfd, nullptr, nullptr, SOCK_CLOEXEC);
-    if (fd < 0) return;
+namespace {
+
+// A backend for one request: it sends `first` (a head, perhaps with the start
+// of a body), then waits until the test calls release() (at most 5 s) before
+// it sends `rest` and closes.
+class HeldBackend {
+ public:
+  HeldBackend(std::string first, std::string rest) {
+    lfd_ = listen_loopback(port_);
+    thread_ = std::thread([this, first = std::move(first), rest = std::move(rest)] {
+      pollfd p{lfd_, POLLIN, 0};
+      if (::poll(&p, 1, 10000) <= 0) return;
+      int fd = ::accept4(lfd_, nullptr, nullptr, SOCK_CLOEXEC);
+      if (fd < 0) return;
+      char buf[4096];
+      (void)::recv(fd, buf, sizeof buf, 0);
+      send_all(fd, first);
+      for (int i = 0; i < 500 && !released_; ++i) std::this_thread::sleep_for(10ms);
+      send_all(fd, rest);
+      ::close(fd);
+    });
+  }
+  ~HeldBackend() {
+    release();
+    thread_.join();
+    ::close(lfd_);
+  }
+  void release() { released_ = true; }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+
+ private:
+  int lfd_ = -1, port_ = 0;
+  std::atomic<bool> released_{false};
+  std::thread thread_;
+};
+
+// Reads from fd into `got` until it holds `needle` (at most 5 s).
+bool read_until(int fd, std::string& got, const std::string& needle) {
+  auto end = std::chrono::steady_clock::now() + 5s;
+  while (got.find(needle) == std::string::npos && std::chrono::steady_clock::now() < end) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 50) <= 0) continue;
     char buf[4096];
-    (void)::recv(fd, buf, sizeof buf, 0);
-    send_all(fd, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n"
-                 "b\r\nfirst-part;\r\n");
-    for (int i = 0; i < 500 && !release; ++i) std::this_thread::sleep_for(10ms);
-    send_all(fd, "a\r\nsecond-end\r\n0\r\n\r\n");
-    ::close(fd);
-  });
-  RouterGateway g;
-  g.deploy(g.zip("Stream", "1.0",
-                 definition("Stream", "1.0", failover_root({"http://127.0.0.1:" + std::to_string(port)}), kGetItems)));
-  auto tok = g.token();
-  int router_port = std::atoi(g.proc->router_url().substr(g.proc->router_url().rfind(':') + 1).c_str());
-  int fd = connect_loopback_nonblocking(router_port);
+    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) break;
+    got.append(buf, static_cast<std::size_t>(n));
+  }
+  return got.find(needle) != std::string::npos;
+}
+
+// A blocking client connection to the router.
+int connect_router(RouterGateway& g) {
+  int port = std::atoi(g.proc->router_url().substr(g.proc->router_url().rfind(':') + 1).c_str());
+  int fd = connect_loopback_nonblocking(port);
   REQUIRE(fd >= 0);
   pollfd w{fd, POLLOUT, 0};
-  ::poll(&w, 1, 2000);
+  REQUIRE(::poll(&w, 1, 2000) == 1);
+  ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+  timeval tv{10, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  return fd;
+}
+
+}  // namespace
+
+TEST_CASE("router e2e: a response body is streamed: its first part reaches the client before the backend ends it") {
+  // The backend sends its head and a first part, then waits for the test
+  // (which must see that part through the router) before it sends the rest.
+  HeldBackend backend("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n"
+                      "b\r\nfirst-part;\r\n",
+                      "a\r\nsecond-end\r\n0\r\n\r\n");
+  RouterGateway g;
+  g.deploy(g.zip("Stream", "1.0", definition("Stream", "1.0", failover_root({backend.url()}), kGetItems)));
+  auto tok = g.token();
+  int fd = connect_router(g);
   REQUIRE(send_all(fd, "GET /Stream/1.0/items HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer " + tok + "\r\n\r\n"));
   std::string got;
-  auto read_until = [&](const std::string& needle) {
-    auto end = std::chrono::steady_clock::now() + 5s;
-    while (got.find(needle) == std::string::npos && std::chrono::steady_clock::now() < end) {
-      pollfd p{fd, POLLIN, 0};
-      if (::poll(&p, 1, 50) <= 0) continue;
-      char buf[4096];
-      ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-      if (n <= 0) break;
-      got.append(buf, static_cast<std::size_t>(n));
-    }
-    return got.find(needle) != std::string::npos;
-  };
-  CHECK(read_until("first-part;"));
+  CHECK(read_until(fd, got, "first-part;"));
   CHECK(got.find("second-end") == std::string::npos);  // the backend has not sent it yet
-  release = true;
-  CHECK(read_until("second-end"));
+  backend.release();
+  CHECK(read_until(fd, got, "second-end"));
   CHECK(got.rfind("HTTP/1.1 200", 0) == 0);
   ::close(fd);
-  backend.join();
-  ::close(lfd);
 }
 
 TEST_CASE("router e2e: an override takes effect at once, a restarted gateway serves what it had deployed") {
@@ -588,20 +622,6 @@ class BodySink {
   std::string buf_;
   std::size_t pos_ = 0;
 };
-
-// A blocking client connection to the router.
-int connect_router(RouterGateway& g) {
-  int port = std::atoi(g.proc->router_url().substr(g.proc->router_url().rfind(':') + 1).c_str());
-  int fd = connect_loopback_nonblocking(port);
-  REQUIRE(fd >= 0);
-  pollfd w{fd, POLLOUT, 0};
-  REQUIRE(::poll(&w, 1, 2000) == 1);
-  ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-  timeval tv{10, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  return fd;
-}
 
 // Everything the router sends until it closes the connection (bounded by the receive timeout).
 std::string read_all(int fd) {
@@ -763,51 +783,19 @@ TEST_CASE("router e2e: an answer given before a streamed body was read reaches t
 }
 
 TEST_CASE("router e2e: a response head is passed on at once, before the backend sends any of its body") {
-  int port = 0;
-  int lfd = listen_loopback(port);
-  std::atomic<bool> release{false};
-  std::thread backend([&] {
-    pollfd p{lfd, POLLIN, 0};
-    if (::poll(&p, 1, 10000) <= 0) return;
-    int fd = ::accept4(lfd, nullptr, nullptr, SOCK_CLOEXEC);
-    if (fd < 0) return;
-    char buf[4096];
-    (void)::recv(fd, buf, sizeof buf, 0);
-    send_all(fd, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 4\r\n\r\n");
-    for (int i = 0; i < 500 && !release; ++i) std::this_thread::sleep_for(10ms);
-    send_all(fd, "body");
-    ::close(fd);
-  });
+  HeldBackend backend("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 4\r\n\r\n", "body");
   RouterGateway g;
-  g.deploy(g.zip("Head", "1.0", definition("Head", "1.0", failover_root({"http://127.0.0.1:" + std::to_string(port)}), kGetItems)));
+  g.deploy(g.zip("Head", "1.0", definition("Head", "1.0", failover_root({backend.url()}), kGetItems)));
   auto tok = g.token();
   int fd = connect_router(g);
   REQUIRE(send_all(fd, "GET /Head/1.0/items HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer " + tok + "\r\n\r\n"));
   std::string got;
-  CHECK(wait_until([&] {
-    pollfd p{fd, POLLIN, 0};
-    if (::poll(&p, 1, 10) == 1) {
-      char b[4096];
-      ssize_t n = ::recv(fd, b, sizeof b, 0);
-      if (n > 0) got.append(b, static_cast<std::size_t>(n));
-    }
-    return got.find("\r\n\r\n") != std::string::npos;
-  }));
+  CHECK(read_until(fd, got, "\r\n\r\n"));
   CHECK(got.rfind("HTTP/1.1 200", 0) == 0);
-  CHECK(got.find("body") == std::string::npos);
-  release = true;
-  CHECK(wait_until([&] {
-    pollfd p{fd, POLLIN, 0};
-    if (::poll(&p, 1, 10) == 1) {
-      char b[4096];
-      ssize_t n = ::recv(fd, b, sizeof b, 0);
-      if (n > 0) got.append(b, static_cast<std::size_t>(n));
-    }
-    return got.find("body") != std::string::npos;
-  }));
+  CHECK(got.find("body") == std::string::npos);  // the backend has not sent it yet
+  backend.release();
+  CHECK(read_until(fd, got, "body"));
   ::close(fd);
-  backend.join();
-  ::close(lfd);
 }
 
 TEST_CASE("router e2e: with a streamed body, timeoutInMillis counts from the body's last byte (Envoy's route timeout)") {
